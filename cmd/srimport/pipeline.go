@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/importer"
+	"github.com/srimport/srimport/input"
+	"github.com/srimport/srimport/mapping"
+	"github.com/srimport/srimport/reports"
+)
+
+// inputOptions are the input, mapping and output flags import and validate
+// share.
+type inputOptions struct {
+	mapping   string
+	sheet     string
+	password  string
+	encoding  string
+	delimiter string
+	locale    string
+	report    string
+	summary   string
+	verbose   bool
+}
+
+func (o *inputOptions) addFlags(cmd *cobra.Command, getenv env) {
+	f := cmd.Flags()
+	f.StringVar(&o.mapping, "mapping", getenv("SRIMPORT_MAPPING"), "mapping file (YAML); without it, headers are matched to fields by name ($SRIMPORT_MAPPING)")
+	f.StringVar(&o.sheet, "sheet", "", "XLSX sheet (default: the first visible sheet)")
+	f.StringVar(&o.encoding, "encoding", "auto", "CSV text encoding: auto (UTF-8, with or without BOM)")
+	f.StringVar(&o.delimiter, "delimiter", "", `CSV delimiter: one character or "tab" (default: detected among , ; tab |)`)
+	f.StringVar(&o.locale, "locale", envOr(getenv, "SRIMPORT_LOCALE", "en-US"), "agent locale for rows that do not set one ($SRIMPORT_LOCALE)")
+	f.StringVar(&o.summary, "summary", "", "write the run summary as JSON to this file")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log requests and decisions to stderr")
+}
+
+func envOr(getenv env, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// envInt reads an integer environment default; a malformed value is
+// reported when the command runs.
+func envInt(getenv env, name string, def int, bad *error) int {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		*bad = &usageError{fmt.Errorf("$%s=%q is not a whole number", name, v)}
+		return def
+	}
+	return n
+}
+
+func envFloat(getenv env, name string, def float64, bad *error) float64 {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		*bad = &usageError{fmt.Errorf("$%s=%q is not a number", name, v)}
+		return def
+	}
+	return n
+}
+
+func (o *inputOptions) inputOpts() (input.Options, error) {
+	opts := input.Options{Encoding: o.encoding, Sheet: o.sheet, Password: o.password}
+	switch d := o.delimiter; {
+	case d == "":
+	case strings.EqualFold(d, "tab") || d == `\t`:
+		opts.Delimiter = '\t'
+	case utf8.RuneCountInString(d) == 1:
+		opts.Delimiter, _ = utf8.DecodeRuneInString(d)
+	default:
+		return opts, &usageError{fmt.Errorf("--delimiter %q: give one character, or tab", d)}
+	}
+	return opts, nil
+}
+
+// pipeline is an opened input with its mapper.
+type pipeline struct {
+	file   string
+	src    input.Reader
+	mapper *mapping.Mapper
+}
+
+// open opens the input file and compiles the mapping against its header.
+// topics, when known, let validation check support topics.
+func (o *inputOptions) open(file string, topics []client.SupportTopic) (*pipeline, error) {
+	opts, err := o.inputOpts()
+	if err != nil {
+		return nil, err
+	}
+	src, err := input.Open(file, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	mopts := mapping.Options{File: filepath.Base(file), Locale: o.locale, Topics: topics}
+	var m *mapping.Mapper
+	if o.mapping != "" {
+		spec, err := mapping.LoadSpec(o.mapping)
+		if err == nil {
+			m, err = mapping.Compile(spec, src.Header(), mopts)
+		}
+		if err != nil {
+			src.Close()
+			return nil, fmt.Errorf("mapping %s: %w", o.mapping, err)
+		}
+	} else if m, err = mapping.Auto(src.Header(), mopts); err != nil {
+		src.Close()
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &pipeline{file: file, src: src, mapper: m}, nil
+}
+
+// run imports (creator non-nil) or validates the pipeline's rows into the
+// report at reportPath ("" = no report), then closes input and report.
+func (p *pipeline) run(ctx context.Context, cfg importer.Config, reportPath string) (importer.Summary, error) {
+	defer p.src.Close()
+	var sink reports.Writer = discard{}
+	if reportPath != "" {
+		w, err := reports.Create(reportPath, p.src.Header())
+		if err != nil {
+			return importer.Summary{}, err
+		}
+		sink = w
+	}
+	cfg.Mapper, cfg.Sink = p.mapper, sink
+	sum, err := importer.Run(ctx, p.src, cfg)
+	if cerr := sink.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("%w: %w", importer.ErrReport, cerr)
+	}
+	return sum, err
+}
+
+// discard is the report of a validate run without --report.
+type discard struct{}
+
+func (discard) Write(reports.Record) error { return nil }
+func (discard) Flush() error               { return nil }
+func (discard) Close() error               { return nil }
+
+// writeSummary writes the run summary as JSON when --summary is set.
+func (o *inputOptions) writeSummary(sum importer.Summary, file, report string, code int) error {
+	if o.summary == "" {
+		return nil
+	}
+	doc := struct {
+		Input     string  `json:"input"`
+		Report    string  `json:"report,omitempty"`
+		ExitCode  int     `json:"exitCode"`
+		Seconds   float64 `json:"seconds"`
+		RowsPerSe float64 `json:"rowsPerSecond"`
+		importer.Summary
+	}{file, report, code, sum.Duration().Seconds(), sum.RowsPerSecond(), sum}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	if err := os.WriteFile(o.summary, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	return nil
+}
+
+// outcomeCode is the exit status a finished run's rows call for.
+func outcomeCode(sum importer.Summary) int {
+	c := sum.Counts
+	switch {
+	case c[reports.Pending] > 0:
+		return exitStopped
+	case c[reports.Unknown] > 0:
+		return exitUnknown
+	case c[reports.Invalid] > 0 || c[reports.Failed] > 0:
+		return exitRowsFailed
+	}
+	return exitOK
+}
+
+// finish combines a run's error and outcome into the command's result,
+// following cli.md's precedence.
+func finish(sum importer.Summary, err error) error {
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return &exitError{code: exitInterrupted, err: errors.New("interrupted; the report holds every row, those not reached as pending")}
+		}
+		return err
+	}
+	if code := outcomeCode(sum); code != exitOK {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+// printSummary prints the human summary of a run.
+func printSummary(w interface{ Write([]byte) (int, error) }, verb string, sum importer.Summary, report string) {
+	var parts []string
+	for _, s := range reports.Statuses() {
+		if n := sum.Counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "nothing to do")
+	}
+	fmt.Fprintf(w, "%s %d rows: %s", verb, sum.Rows, strings.Join(parts, ", "))
+	if sum.GhostRows > 0 {
+		fmt.Fprintf(w, " (%d trailing empty rows ignored)", sum.GhostRows)
+	}
+	fmt.Fprintf(w, " in %.2fs (%.0f rows/s)\n", sum.Duration().Seconds(), sum.RowsPerSecond())
+	if report != "" {
+		fmt.Fprintf(w, "report: %s\n", report)
+	}
+}
