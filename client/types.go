@@ -298,3 +298,45 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 func Decode(body []byte, v any) error {
 	return json.Unmarshal(bytes.TrimPrefix(body, utf8BOM), v)
 }
+
+// UnmarshalJSON decodes a link whose headers are strings or, as the service
+// documents them, {"key": …, "value": …} objects, which become "key: value".
+func (l *Link) UnmarshalJSON(b []byte) error {
+	type plain Link
+	var v struct {
+		plain
+		Headers []json.RawMessage `json:"headers"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*l = Link(v.plain)
+	l.Headers = nil
+	if v.Headers != nil {
+		l.Headers = make([]string, 0, len(v.Headers))
+	}
+	for _, raw := range v.Headers {
+		raw = bytes.TrimSpace(raw)
+		switch {
+		case len(raw) == 0 || string(raw) == "null":
+		case raw[0] == '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return err
+			}
+			l.Headers = append(l.Headers, s)
+		case raw[0] == '{':
+			var kv struct {
+				Key   string `json:"key"`
+				Value string `json:"value"`
+			}
+			if err := json.Unmarshal(raw, &kv); err != nil {
+				return fmt.Errorf("link header: %w", err)
+			}
+			l.Headers = append(l.Headers, kv.Key+": "+kv.Value)
+		default:
+			return fmt.Errorf("link header: %s is neither a string nor a {key, value} object", raw)
+		}
+	}
+	return nil
+}

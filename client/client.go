@@ -1,0 +1,396 @@
+// Package client is a small typed client for the Partner Center
+// service-request API (see ../shared/partner-center-contract.md).
+//
+// A Client sends each call through a fixed transport stack: go-retryablehttp
+// outermost, so that every attempt, retries included, spends a rate-limiter
+// token, gets a fresh bearer token and correlation id, and is counted (see
+// CountAttempts). The MS-RequestId of a call is the same on every attempt,
+// which is what lets the service de-duplicate a create that is retried
+// after a timeout or a 5xx.
+//
+// Retries happen after network errors, 408, 429 and 5xx other than 501;
+// 429 and 503 honour Retry-After. Every failure is returned wrapped, with an
+// *APIError for a non-2xx answer, and ClassOf maps it to the report's
+// error_class. The Client keeps no package-level state and never logs or
+// returns the bearer token.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// TokenSource supplies the bearer token for each attempt. It is called once
+// per attempt, so an implementation can refresh an expiring token behind
+// it. An error wrapping ErrNoToken means the credential is not usable.
+type TokenSource interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// StaticToken is a TokenSource that always returns the same token.
+type StaticToken string
+
+// Token returns t, or ErrNoToken when t is empty.
+func (t StaticToken) Token(context.Context) (string, error) {
+	if t == "" {
+		return "", ErrNoToken
+	}
+	return string(t), nil
+}
+
+// Config configures a Client. Zero values select the documented defaults.
+type Config struct {
+	BaseURL        string            // e.g. https://api.partnercenter.microsoft.com or http://127.0.0.1:4311; a trailing slash or /v1 is tolerated
+	Token          TokenSource       // required
+	Workers        int               // requests in flight at most; sizes the idle-connection pool (default 8)
+	Rate           float64           // requests per second over all attempts, retries included; 0 = unlimited
+	Retries        int               // attempts after the first; 0 = no retry
+	RetryWaitMin   time.Duration     // backoff floor (default 500ms)
+	RetryWaitMax   time.Duration     // backoff cap (default 30s); Retry-After is honoured above it, up to 5 minutes
+	AttemptTimeout time.Duration     // limit of one attempt, body included, rate-limiter wait excluded (default 60s)
+	UserAgent      string            // default "srimport"
+	Locale         string            // X-Locale of calls other than Create, and Create's locale when it is given none (default "en-US")
+	Logger         *slog.Logger      // Debug-level attempt log; nil = silent. The token is never logged.
+	Transport      http.RoundTripper // base transport, for tests; default a *http.Transport sized for Workers
+}
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultWorkers        = 8
+	DefaultRetryWaitMin   = 500 * time.Millisecond
+	DefaultRetryWaitMax   = 30 * time.Second
+	DefaultAttemptTimeout = 60 * time.Second
+	DefaultUserAgent      = "srimport"
+	DefaultLocale         = "en-US"
+)
+
+// Client calls the service-request API. It is safe for concurrent use.
+type Client struct {
+	base   string // scheme://host[/prefix], without a trailing slash
+	locale string
+	rc     *retryablehttp.Client
+	idle   interface{ CloseIdleConnections() } // the default base transport, nil for Config.Transport
+}
+
+// ListOptions selects a page of service requests.
+type ListOptions struct {
+	Size   int    // page size, 1..1000; 0 = the service's default
+	Offset int    // zero-based index of the first item; 0 = from the start
+	Status Status // only requests in this status; StatusNone = any status
+}
+
+// New returns a Client for cfg. It fails when BaseURL is not an absolute
+// http or https URL, Token is nil, or a number is negative.
+func New(cfg Config) (*Client, error) {
+	base, err := normalizeBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Token == nil:
+		return nil, errors.New("client: Config.Token is required")
+	case cfg.Workers < 0, cfg.Rate < 0, cfg.Retries < 0, cfg.RetryWaitMin < 0, cfg.RetryWaitMax < 0, cfg.AttemptTimeout < 0:
+		return nil, errors.New("client: Workers, Rate, Retries, RetryWaitMin, RetryWaitMax and AttemptTimeout cannot be negative")
+	}
+	var lim waiter
+	if cfg.Rate > 0 {
+		lim = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
+	}
+	return newClient(cfg, base, lim), nil
+}
+
+// newClient builds the transport stack; lim may be nil (no rate limit).
+func newClient(cfg Config, base string, lim waiter) *Client {
+	if cfg.Workers == 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.RetryWaitMin == 0 {
+		cfg.RetryWaitMin = DefaultRetryWaitMin
+	}
+	if cfg.RetryWaitMax == 0 {
+		cfg.RetryWaitMax = DefaultRetryWaitMax
+	}
+	cfg.RetryWaitMax = max(cfg.RetryWaitMax, cfg.RetryWaitMin)
+	if cfg.AttemptTimeout == 0 {
+		cfg.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.Locale == "" {
+		cfg.Locale = DefaultLocale
+	}
+	c := &Client{base: base, locale: cfg.Locale}
+
+	rt := cfg.Transport
+	if rt == nil {
+		t := newBaseTransport(cfg.Workers)
+		rt, c.idle = t, t
+	}
+	rt = &bufferTransport{next: rt, max: maxBody}
+	rt = &attemptTransport{next: rt, log: cfg.Logger}
+	rt = &headerTransport{next: rt, tokens: cfg.Token, userAgent: cfg.UserAgent, locale: cfg.Locale}
+	rt = &timeoutTransport{next: rt, d: cfg.AttemptTimeout}
+	if lim != nil {
+		rt = &limitTransport{next: rt, lim: lim}
+	}
+
+	c.rc = &retryablehttp.Client{
+		HTTPClient: &http.Client{
+			Transport: rt,
+			// A redirected POST or PATCH would be replayed as a GET; the
+			// 3xx is returned instead.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		RetryWaitMin: cfg.RetryWaitMin,
+		RetryWaitMax: cfg.RetryWaitMax,
+		RetryMax:     cfg.Retries,
+		CheckRetry:   checkRetry,
+		Backoff:      backoff,
+		ErrorHandler: keepLastResponse,
+	}
+	if cfg.Logger != nil { // a nil Logger field keeps retryablehttp silent
+		c.rc.Logger = retryLogger{cfg.Logger.With("component", "retryablehttp")}
+	}
+	return c
+}
+
+func normalizeBaseURL(raw string) (string, error) {
+	base := strings.TrimRight(strings.TrimSpace(raw), "/")
+	base = strings.TrimSuffix(base, "/v1")
+	u, err := url.Parse(base)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("client: base URL %q: %w", raw, err)
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+		return "", fmt.Errorf("client: base URL %q: want http:// or https:// and a host", raw)
+	case u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return "", fmt.Errorf("client: base URL %q: no query, fragment or user info allowed", raw)
+	}
+	return base, nil
+}
+
+// CloseIdleConnections closes the idle connections of the default base
+// transport. A custom Config.Transport is left alone.
+func (c *Client) CloseIdleConnections() {
+	if c.idle != nil {
+		c.idle.CloseIdleConnections()
+	}
+}
+
+// Create POSTs sr to {BaseURL}/v1/servicerequests/{locale}, with
+// MS-RequestId = requestID and X-Locale = locale on every attempt. An empty
+// locale means Config.Locale. It returns the created request, which carries
+// at least its ID; a 2xx whose body has no id is a ClassAmbiguous error.
+func (c *Client) Create(ctx context.Context, locale string, sr *ServiceRequest, requestID string) (*ServiceRequest, error) {
+	const op = "create service request"
+	if sr == nil {
+		return nil, &callError{op: op, err: &inputError{"no service request given"}}
+	}
+	if requestID == "" {
+		return nil, &callError{op: op, err: &inputError{"no MS-RequestId given"}}
+	}
+	if locale == "" {
+		locale = c.locale
+	}
+	res, err := c.do(ctx, op, http.MethodPost, "/v1/servicerequests/"+url.PathEscape(locale), nil, sr, locale, requestID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := decodeSR(res)
+	if err == nil && out == nil {
+		err = errors.New("the answer has no body")
+	}
+	if err == nil && out.ID == "" {
+		err = errors.New("the answer carries no service request id")
+	}
+	if err != nil {
+		return nil, res.fail(err)
+	}
+	return out, nil
+}
+
+// Get returns the service request with the given id.
+func (c *Client) Get(ctx context.Context, id string) (*ServiceRequest, error) {
+	op := "get service request " + id
+	if id == "" {
+		return nil, &callError{op: "get service request", err: &inputError{"no id given"}}
+	}
+	res, err := c.do(ctx, op, http.MethodGet, "/v1/servicerequests/"+url.PathEscape(id), nil, nil, "", uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
+	out, err := decodeSR(res)
+	if err == nil && out == nil {
+		err = errors.New("the answer has no body")
+	}
+	if err != nil {
+		return nil, res.fail(err)
+	}
+	return out, nil
+}
+
+// List returns one page of the partner's service requests. Follow
+// Links.Next, or raise Offset, for the next page.
+func (c *Client) List(ctx context.Context, opts ListOptions) (*Collection[ServiceRequest], error) {
+	const op = "list service requests"
+	if opts.Size < 0 || opts.Size > 1000 || opts.Offset < 0 {
+		return nil, &callError{op: op, err: &inputError{fmt.Sprintf("size %d, offset %d: want size 0..1000 and offset >= 0", opts.Size, opts.Offset)}}
+	}
+	q := url.Values{}
+	if opts.Size > 0 {
+		q.Set("size", strconv.Itoa(opts.Size))
+	}
+	if opts.Offset > 0 {
+		q.Set("offset", strconv.Itoa(opts.Offset))
+	}
+	if opts.Status != StatusNone {
+		f, err := json.Marshal(fieldFilter{Field: "Status", Value: opts.Status.String(), Operator: "equals"})
+		if err != nil {
+			return nil, &callError{op: op, err: err}
+		}
+		q.Set("filter", string(f))
+	}
+	res, err := c.do(ctx, op, http.MethodGet, "/v1/servicerequests", q, nil, "", uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
+	var out Collection[ServiceRequest]
+	if err := Decode(res.body, &out); err != nil {
+		return nil, res.fail(fmt.Errorf("decode: %w", err))
+	}
+	return &out, nil
+}
+
+// fieldFilter is the service's query filter; its keys are PascalCase.
+type fieldFilter struct {
+	Field    string `json:"Field"`
+	Value    string `json:"Value"`
+	Operator string `json:"Operator"`
+}
+
+// Update PATCHes id with patch, which holds only the change (in practice
+// NewNote and/or Status). It returns the updated request, or nil, nil when
+// the service answers 204 No Content or an empty 200.
+func (c *Client) Update(ctx context.Context, id string, patch *ServiceRequest) (*ServiceRequest, error) {
+	op := "update service request " + id
+	switch {
+	case id == "":
+		return nil, &callError{op: "update service request", err: &inputError{"no id given"}}
+	case patch == nil:
+		return nil, &callError{op: op, err: &inputError{"no change given"}}
+	}
+	res, err := c.do(ctx, op, http.MethodPatch, "/v1/servicerequests/"+url.PathEscape(id), nil, patch, "", uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
+	out, err := decodeSR(res)
+	if err != nil {
+		return nil, res.fail(err)
+	}
+	return out, nil
+}
+
+// SupportTopics returns the support-topic list; an SR's SupportTopicID is
+// a topic's ID as a decimal string.
+func (c *Client) SupportTopics(ctx context.Context) ([]SupportTopic, error) {
+	const op = "list support topics"
+	res, err := c.do(ctx, op, http.MethodGet, "/v1/servicerequests/supporttopics", nil, nil, "", uuid.NewString())
+	if err != nil {
+		return nil, err
+	}
+	var out Collection[SupportTopic]
+	if err := Decode(res.body, &out); err != nil {
+		return nil, res.fail(fmt.Errorf("decode: %w", err))
+	}
+	if out.Items == nil {
+		out.Items = []SupportTopic{}
+	}
+	return out.Items, nil
+}
+
+// result is a 2xx answer, read in full.
+type result struct {
+	op     string
+	status int
+	body   []byte
+}
+
+// fail turns a problem with a 2xx answer into the call's error.
+func (r *result) fail(err error) error {
+	return &callError{op: r.op, effect: true, err: &responseError{status: r.status, err: err}}
+}
+
+// decodeSR decodes a ServiceRequest; an empty body gives nil.
+func decodeSR(r *result) (*ServiceRequest, error) {
+	if len(bytes.TrimSpace(bytes.TrimPrefix(r.body, utf8BOM))) == 0 {
+		return nil, nil
+	}
+	var sr ServiceRequest
+	if err := Decode(r.body, &sr); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return &sr, nil
+}
+
+// do sends one call through the retry stack and returns its 2xx answer, or
+// an error wrapped in a *callError (an *APIError for any other status).
+func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body any, locale, requestID string) (*result, error) {
+	fail := func(st *callState, err error) error {
+		return &callError{op: op, effect: st.effect.Load(), err: err}
+	}
+	st := &callState{}
+	var raw any // nil: no body (a typed nil []byte would still send one)
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fail(st, fmt.Errorf("encode request: %w", err))
+		}
+		raw = b
+	}
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	ctx = context.WithValue(ctx, stateKey, st)
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, raw)
+	if err != nil {
+		return nil, fail(st, &inputError{fmt.Sprintf("build request: %v", err)})
+	}
+	// Set before Do: every attempt is a shallow copy of req, so it carries
+	// the same MS-RequestId.
+	req.Header.Set("MS-RequestId", requestID)
+	if locale != "" {
+		req.Header.Set("X-Locale", locale)
+	}
+	resp, err := c.rc.Do(req)
+	if err != nil {
+		return nil, fail(st, err)
+	}
+	if resp == nil {
+		return nil, fail(st, errors.New("no response"))
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body) // in memory already: bufferTransport read it
+	if err != nil {
+		return nil, fail(st, fmt.Errorf("read response body: %w", err))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, fail(st, newAPIError(resp, b, requestID, time.Now()))
+	}
+	return &result{op: op, status: resp.StatusCode, body: b}, nil
+}

@@ -1,0 +1,310 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+const (
+	// maxRetryAfter caps how long a Retry-After header can make a retry wait.
+	maxRetryAfter = 5 * time.Minute
+	// maxBody caps the response body an attempt reads.
+	maxBody = 4 << 20
+)
+
+// The transport stack, outermost first:
+//
+//	retryablehttp.Client  retries, backoff, Retry-After; the same MS-RequestId on every attempt
+//	  http.Client         no redirects; no timeout of its own (timeoutTransport has it)
+//	  limitTransport      one rate token per attempt (only when Config.Rate > 0)
+//	  timeoutTransport    Config.AttemptTimeout, which the limiter wait does not eat into
+//	  headerTransport     bearer token, Accept, Content-Type, X-Locale, User-Agent, MS-CorrelationId
+//	  attemptTransport    counts the attempt, records whether it may have taken effect, logs it
+//	  bufferTransport     reads the whole body, so a truncated one fails the attempt
+//	  base                *http.Transport sized for Config.Workers, or Config.Transport
+
+type ctxKey int
+
+const (
+	attemptsKey ctxKey = iota // *atomic.Int64 from CountAttempts
+	stateKey                  // *callState of the Client call under way
+)
+
+// CountAttempts returns a context under which every HTTP attempt made by
+// this package increments n, so that callers can report attempts per row.
+// An attempt is a request handed to the network: waits for the rate
+// limiter or for a token that fail are not attempts. Under nested
+// CountAttempts contexts only the innermost counter counts.
+func CountAttempts(ctx context.Context) (context.Context, *atomic.Int64) {
+	n := new(atomic.Int64)
+	return context.WithValue(ctx, attemptsKey, n), n
+}
+
+// callState follows one Client call across its attempts.
+type callState struct {
+	effect atomic.Bool // some attempt may have taken effect on the server
+}
+
+func (s *callState) observe(resp *http.Response, err error) {
+	switch {
+	case err != nil:
+		if !notSent(err) {
+			s.effect.Store(true)
+		}
+	case resp.StatusCode == http.StatusRequestTimeout,
+		resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		s.effect.Store(true)
+	}
+}
+
+// newBaseTransport returns a transport whose idle pool keeps a connection
+// per worker, so that connections are reused rather than reopened.
+func newBaseTransport(workers int) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          2*workers + 8,
+		MaxIdleConnsPerHost:   workers + 8,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// waiter is the part of *rate.Limiter the stack uses.
+type waiter interface {
+	Wait(ctx context.Context) error
+}
+
+// limitTransport spends one limiter token per attempt.
+type limitTransport struct {
+	next http.RoundTripper
+	lim  waiter
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.lim.Wait(req.Context()); err != nil {
+		closeBody(req)
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, &limitError{err} // the deadline would pass before a token arrives
+	}
+	return t.next.RoundTrip(req)
+}
+
+// timeoutTransport bounds one attempt, body included.
+type timeoutTransport struct {
+	next http.RoundTripper
+	d    time.Duration
+}
+
+func (t *timeoutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.d)
+	defer cancel() // safe: bufferTransport has read the body already
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && req.Context().Err() == nil {
+		return nil, &attemptTimeoutError{after: t.d, err: err}
+	}
+	return resp, err
+}
+
+// headerTransport sets the headers of one attempt. It never logs or
+// returns the token.
+type headerTransport struct {
+	next      http.RoundTripper
+	tokens    TokenSource
+	userAgent string
+	locale    string
+}
+
+func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, err := t.tokens.Token(req.Context())
+	switch {
+	case err != nil:
+	case tok == "":
+		err = ErrNoToken
+	case strings.ContainsFunc(tok, func(r rune) bool { return r < 0x21 || r > 0x7e }):
+		err = errors.New("the token holds characters an HTTP header cannot carry")
+	}
+	if err != nil {
+		closeBody(req)
+		return nil, &tokenError{err}
+	}
+	r := req.Clone(req.Context())
+	h := r.Header
+	h.Set("Authorization", "Bearer "+tok)
+	if h.Get("Accept") == "" {
+		h.Set("Accept", "application/json")
+	}
+	if (r.ContentLength > 0 || (r.Body != nil && r.Body != http.NoBody)) && h.Get("Content-Type") == "" {
+		h.Set("Content-Type", "application/json")
+	}
+	if h.Get("X-Locale") == "" {
+		h.Set("X-Locale", t.locale)
+	}
+	h.Set("User-Agent", t.userAgent)
+	h.Set("MS-CorrelationId", uuid.NewString())
+	return t.next.RoundTrip(r)
+}
+
+// attemptTransport counts and records each attempt handed to the network.
+type attemptTransport struct {
+	next http.RoundTripper
+	log  *slog.Logger // nil: silent
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if n, ok := ctx.Value(attemptsKey).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	if st, ok := ctx.Value(stateKey).(*callState); ok {
+		st.observe(resp, err)
+	}
+	if t.log != nil && t.log.Enabled(ctx, slog.LevelDebug) {
+		attrs := []slog.Attr{
+			slog.String("method", req.Method),
+			slog.String("path", req.URL.Path),
+			slog.String("request_id", req.Header.Get("MS-RequestId")),
+			slog.String("correlation_id", req.Header.Get("MS-CorrelationId")),
+			slog.Duration("elapsed", time.Since(start)),
+		}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		} else {
+			attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		}
+		t.log.LogAttrs(ctx, slog.LevelDebug, "http attempt", attrs...)
+	}
+	return resp, err
+}
+
+// bufferTransport reads the whole response body, so that a body cut short
+// (the server declared a Content-Length and closed the connection) fails the
+// attempt, which the retry layer then repeats with the same MS-RequestId.
+type bufferTransport struct {
+	next http.RoundTripper
+	max  int64
+}
+
+func (t *bufferTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, t.max+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read HTTP %d response body: %w", resp.StatusCode, err)
+	}
+	if int64(len(b)) > t.max {
+		return nil, &responseError{status: resp.StatusCode, err: fmt.Errorf("body exceeds %d bytes", t.max)}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	return resp, nil
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+}
+
+// checkRetry is the retryablehttp.CheckRetry policy: never once ctx is
+// done; network errors as retryablehttp.DefaultRetryPolicy decides (not TLS
+// certificate errors, too many redirects or a bad scheme); 408, 429 and 5xx
+// other than 501. Failures that a repeat cannot fix are not retried: no
+// token, a limiter wait past the deadline, an oversized body, a TLS
+// certificate error however wrapped.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		if err == nil {
+			return false, nil // a complete answer arrived: it decides
+		}
+		return false, ctx.Err()
+	}
+	if err != nil {
+		var te *tokenError
+		var le *limitError
+		var re *responseError
+		var ce *tls.CertificateVerificationError
+		if errors.As(err, &te) || errors.As(err, &le) || errors.As(err, &re) || errors.As(err, &ce) {
+			return false, nil
+		}
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	return retryableStatus(resp.StatusCode), nil
+}
+
+func retryableStatus(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests ||
+		(status >= 500 && status != http.StatusNotImplemented)
+}
+
+// backoff is the retryablehttp.Backoff policy. A 429 or 503 with a
+// Retry-After header waits that long, up to maxRetryAfter, even beyond
+// RetryWaitMax. Otherwise retry n (from 0) waits a uniformly random time
+// between lo and min(lo·2^(n+1), hi): exponential growth, full jitter above
+// the floor.
+func backoff(lo, hi time.Duration, n int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok && d > 0 {
+			return min(d, maxRetryAfter)
+		}
+	}
+	return jitter(lo, hi, n)
+}
+
+func jitter(lo, hi time.Duration, n int) time.Duration {
+	hi = max(hi, lo)
+	ceil := hi
+	if n >= 0 && n < 62 {
+		if c := lo << (n + 1); c > 0 && c>>(n+1) == lo && c < hi {
+			ceil = c
+		}
+	}
+	if ceil <= lo {
+		return lo
+	}
+	return lo + rand.N(ceil-lo+1)
+}
+
+// retryLogger hands retryablehttp's messages to a *slog.Logger at Debug
+// level: a failed attempt that will be retried is not an error of the run.
+type retryLogger struct{ l *slog.Logger }
+
+func (a retryLogger) Error(msg string, kv ...any) { a.l.Debug(msg, kv...) }
+func (a retryLogger) Info(msg string, kv ...any)  { a.l.Debug(msg, kv...) }
+func (a retryLogger) Debug(msg string, kv ...any) { a.l.Debug(msg, kv...) }
+func (a retryLogger) Warn(msg string, kv ...any)  { a.l.Debug(msg, kv...) }
+
+// keepLastResponse is the retryablehttp.ErrorHandler: a final response is
+// returned as is, to become an *APIError; a final error is returned as is.
+func keepLastResponse(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
+	return resp, nil
+}

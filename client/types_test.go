@@ -1,0 +1,214 @@
+package client
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecodeToleratesBOM(t *testing.T) {
+	for _, body := range []string{"\xEF\xBB\xBF{\"id\":\"42\",\"title\":\"t\"}", "{\"id\":\"42\",\"title\":\"t\"}"} {
+		var sr ServiceRequest
+		if err := Decode([]byte(body), &sr); err != nil {
+			t.Fatalf("Decode(%q): %v", body, err)
+		}
+		if sr.ID != "42" || sr.Title != "t" {
+			t.Errorf("Decode(%q) = %+v", body, sr)
+		}
+	}
+}
+
+func TestSeverityDecode(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Severity
+	}{
+		{`"CRITICAL"`, SeverityCritical},
+		{`"Critical"`, SeverityCritical},
+		{`"critical"`, SeverityCritical},
+		{`1`, SeverityCritical},
+		{`3`, SeverityMinimal},
+		{`"moderate"`, SeverityModerate},
+		{`"severe"`, SeverityUnknown},
+		{`null`, SeverityUnknown},
+		{`17`, SeverityUnknown},
+	}
+	for _, tt := range tests {
+		var s Severity = SeverityModerate
+		if err := json.Unmarshal([]byte(tt.in), &s); err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if s != tt.want {
+			t.Errorf("%s decodes to %v, want %v", tt.in, s, tt.want)
+		}
+	}
+}
+
+func TestStatusDecode(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Status
+	}{
+		{`"attention_needed"`, StatusAttentionNeeded},
+		{`"AttentionNeeded"`, StatusAttentionNeeded},
+		{`"ATTENTION-NEEDED"`, StatusAttentionNeeded},
+		{`3`, StatusAttentionNeeded},
+		{`"Open"`, StatusOpen},
+		{`"closed"`, StatusClosed},
+		{`"escalated"`, StatusNone},
+		{`null`, StatusNone},
+	}
+	for _, tt := range tests {
+		var s Status = StatusClosed
+		if err := json.Unmarshal([]byte(tt.in), &s); err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if s != tt.want {
+			t.Errorf("%s decodes to %v, want %v", tt.in, s, tt.want)
+		}
+	}
+	if b, _ := json.Marshal(StatusAttentionNeeded); string(b) != `"attention_needed"` {
+		t.Errorf("StatusAttentionNeeded encodes as %s", b)
+	}
+}
+
+func TestTimeDecode(t *testing.T) {
+	want := time.Date(2019, 11, 4, 8, 2, 41, 70_000_000, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Time // zero: want the zero Time
+	}{
+		{`"2019-11-04T08:02:41.07Z"`, want},
+		{`"2019-11-04T08:02:41.07"`, want}, // zone-less: UTC
+		{`"2019-11-04T08:02:41.0700000Z"`, want},
+		{`"2019-11-04T08:02:41.0712345Z"`, time.Date(2019, 11, 4, 8, 2, 41, 71_234_500, time.UTC)},
+		{`"2019-11-04T10:02:41.07+02:00"`, want},
+		{`"0001-01-01T00:00:00"`, time.Time{}},
+		{`"0001-01-01T00:00:00Z"`, time.Time{}},
+		{`""`, time.Time{}},
+		{`null`, time.Time{}},
+	}
+	for _, tt := range tests {
+		tm := Time{time.Now()}
+		if err := json.Unmarshal([]byte(tt.in), &tm); err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if tt.want.IsZero() {
+			if !tm.IsZero() {
+				t.Errorf("%s decodes to %v, want the zero Time", tt.in, tm)
+			}
+			continue
+		}
+		if !tm.Equal(tt.want) || tm.Location() != time.UTC {
+			t.Errorf("%s decodes to %v (%v), want %v UTC", tt.in, tm, tm.Location(), tt.want)
+		}
+	}
+	var tm Time
+	if err := json.Unmarshal([]byte(`"yesterday"`), &tm); err == nil {
+		t.Error(`"yesterday" decoded without error`)
+	}
+}
+
+func TestTimeMarshal(t *testing.T) {
+	b, err := json.Marshal(Time{})
+	if err != nil || string(b) != `"0001-01-01T00:00:00"` {
+		t.Errorf("zero Time encodes as %s, %v; want the sentinel", b, err)
+	}
+	loc := time.FixedZone("x", 2*3600)
+	b, err = json.Marshal(Time{time.Date(2019, 11, 4, 10, 2, 41, 70_000_000, loc)})
+	if err != nil || string(b) != `"2019-11-04T08:02:41.07Z"` {
+		t.Errorf("Time encodes as %s, %v; want UTC with Z", b, err)
+	}
+}
+
+// seedResponse is the response example of the contract (§2).
+const seedResponse = `{
+  "id": "618000000004471",
+  "title": "Reserved instance not applied to subscription",
+  "description": "Customer bought a one-year reservation on 3 March; usage is still billed pay-as-you-go.",
+  "severity": "critical",
+  "supportTopicId": "32451178",
+  "supportTopicName": "Billing and reservations",
+  "status": "open",
+  "organization": { "id": "5f0c2d7e-…", "name": "Fabrikam Cloud", "phoneNumber": "5550142" },
+  "primaryContact": { "contactId": "9d3e…", "firstName": "Noor", "lastName": "Haddad", "email": "noor@fabrikam.example",
+                      "phoneNumber": "5550143", "organization": { "id": "5f0c2d7e-…", "name": "Fabrikam Cloud" } },
+  "createdDate": "2019-11-04T08:02:41.07Z",
+  "lastModifiedDate": "2019-11-04T08:02:41.07",
+  "lastClosedDate": "0001-01-01T00:00:00",
+  "notes": [ { "createdByName": "Haddad", "createdDate": "2019-11-04T08:02:41.07Z", "text": "Imported from ticket backlog, row 17" } ],
+  "countryCode": "GB",
+  "attributes": { "objectType": "ServiceRequest" }
+}`
+
+func TestSeedResponseRoundTrip(t *testing.T) {
+	var sr ServiceRequest
+	if err := Decode([]byte(seedResponse), &sr); err != nil {
+		t.Fatal(err)
+	}
+	created := time.Date(2019, 11, 4, 8, 2, 41, 70_000_000, time.UTC)
+	switch {
+	case sr.ID != "618000000004471", sr.Severity != SeverityCritical, sr.Status != StatusOpen,
+		sr.SupportTopicID != "32451178", sr.SupportTopicName != "Billing and reservations":
+		t.Errorf("scalar fields: %+v", sr)
+	case sr.Organization == nil || sr.Organization.Name != "Fabrikam Cloud" || sr.Organization.PhoneNumber != "5550142":
+		t.Errorf("organization: %+v", sr.Organization)
+	case sr.PrimaryContact == nil || sr.PrimaryContact.Email != "noor@fabrikam.example" ||
+		sr.PrimaryContact.Organization == nil || sr.PrimaryContact.Organization.ID != "5f0c2d7e-…":
+		t.Errorf("primary contact: %+v", sr.PrimaryContact)
+	case !sr.CreatedDate.Equal(created), !sr.LastModifiedDate.Equal(created), !sr.LastClosedDate.IsZero():
+		t.Errorf("dates: %v %v %v", sr.CreatedDate, sr.LastModifiedDate, sr.LastClosedDate)
+	case len(sr.Notes) != 1 || sr.Notes[0].CreatedByName != "Haddad" || !sr.Notes[0].CreatedDate.Equal(created):
+		t.Errorf("notes: %+v", sr.Notes)
+	case sr.CountryCode != "GB", sr.Attributes == nil || sr.Attributes.ObjectType != ObjectServiceRequest:
+		t.Errorf("country/attributes: %q %+v", sr.CountryCode, sr.Attributes)
+	}
+
+	b, err := json.Marshal(&sr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"severity":"critical"`, `"status":"open"`, `"createdDate":"2019-11-04T08:02:41.07Z"`, `"lastModifiedDate":"2019-11-04T08:02:41.07Z"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("encoding lacks %s: %s", want, b)
+		}
+	}
+	var again ServiceRequest
+	if err := Decode(b, &again); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sr, again) {
+		t.Errorf("round trip changed the request:\n first %+v\nsecond %+v", sr, again)
+	}
+}
+
+func TestLinkHeaders(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{`{"uri":"/servicerequests?size=1&offset=1","method":"GET","headers":[]}`, []string{}},
+		{`{"uri":"/x","headers":["MS-ContinuationToken: abc"]}`, []string{"MS-ContinuationToken: abc"}},
+		{`{"uri":"/x","headers":[{"key":"MS-ContinuationToken","value":"abc"}]}`, []string{"MS-ContinuationToken: abc"}},
+		{`{"uri":"/x"}`, nil},
+	}
+	for _, tt := range tests {
+		var l Link
+		if err := json.Unmarshal([]byte(tt.in), &l); err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if l.URI == "" || !reflect.DeepEqual(l.Headers, tt.want) {
+			t.Errorf("%s decodes to %+v, want headers %q", tt.in, l, tt.want)
+		}
+	}
+	var l Link
+	if err := json.Unmarshal([]byte(`{"uri":"/x","headers":[1]}`), &l); err == nil {
+		t.Error("a numeric header decoded without error")
+	}
+}
