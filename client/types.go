@@ -196,8 +196,28 @@ func enumName(names []string, n int) string {
 	return names[n]
 }
 
+// foldEnum lower-cases s and drops '_', '-' and spaces, so that
+// "AttentionNeeded", "attention_needed" and "Attention needed" compare
+// equal. It allocates only when s needs changing.
 func foldEnum(s string) string {
-	return strings.NewReplacer("_", "", "-", "", " ", "").Replace(strings.ToLower(strings.TrimSpace(s)))
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '_' || c == '-' || c == ' ' || ('A' <= c && c <= 'Z') || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.ToLower(s) {
+		if r != '_' && r != '-' && r != ' ' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func parseEnum(names []string, text string) (int, bool) {
