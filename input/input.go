@@ -3,6 +3,8 @@
 // the whole file: a Reader streams.
 package input
 
+import "errors"
+
 // Row is one data row of an input file.
 type Row struct {
 	// Num is the row number a person sees: the header is row 1 and the
@@ -31,3 +33,36 @@ type Reader interface {
 	// Close releases the file.
 	Close() error
 }
+
+// Options tell Open and NewCSV how to read a file. The zero value reads a
+// UTF-8 CSV file with a detected delimiter.
+type Options struct {
+	// Encoding names the CSV text encoding. "" and "auto" read UTF-8 with
+	// or without a byte-order mark ("utf-8" names it explicitly); a
+	// UTF-16 byte-order mark or any other name is ErrUnsupported for now.
+	Encoding string
+	// Delimiter separates CSV fields. 0 detects it: an Excel "sep=X"
+	// first line names it (and is skipped); otherwise the most frequent
+	// of , ; tab | outside quotes in the header line wins, ties going to
+	// the earlier in that list (so a one-column file reads as comma
+	// separated). Open defaults .tsv files to tab. A "sep=" line is
+	// skipped even when Delimiter is set; Delimiter wins.
+	Delimiter rune
+	// Sheet names the XLSX sheet to read; "" means the first visible one.
+	Sheet string
+	// Password opens an encrypted XLSX file.
+	Password string
+}
+
+// Errors callers tell apart with errors.Is.
+var (
+	// ErrNoHeader means the input has no header row: it is empty, or its
+	// first record holds no column names.
+	ErrNoHeader = errors.New("no header row")
+	// ErrUnsupported means the file's format or encoding cannot be read.
+	ErrUnsupported = errors.New("unsupported input")
+	// ErrEncoding means text is not valid in the file's encoding (today:
+	// not valid UTF-8). A row with such text is returned with Row.Err
+	// wrapping it; a header with such text makes NewCSV fail.
+	ErrEncoding = errors.New("text is not valid UTF-8")
+)

@@ -2,4 +2,564 @@
 // matches headers to fields (by name, or through a mapping file), applies
 // templates and value maps, and validates the result against the service's
 // rules, reporting typed errors that name row, column, field and rule.
+//
+// A Spec (a parsed mapping file, or one Auto derives from the header) is
+// compiled once against the file's header by Compile; the Mapper it returns
+// maps rows with Map, which allocates little and is safe for concurrent
+// use.
+//
+// Validation follows the service contract: title, description, severity
+// (critical, moderate or minimal) and a support topic are required; a
+// supportTopicId is 1 to 19 digits and, when the topic list is known, one
+// of its ids; a supportTopicName resolves to an id through that list; the
+// agent locale is a tag such as en-US, zh-Hans or es-419; countryCode is
+// two letters (sent upper-case); a contact email is name@domain. The
+// service documents no length limits; srimport's own guard rails reject a
+// title over 255 characters and a description or note over 32,000.
 package mapping
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/srimport/srimport/client"
+)
+
+// Request is one mapped, validated row, ready to send.
+type Request struct {
+	Row    int                   // input row number
+	Locale string                // agent locale for the URL
+	SR     client.ServiceRequest // the create body
+}
+
+// Options are the run's settings that mapping depends on.
+type Options struct {
+	// File is the input file's base name, for the provenance note
+	// ("imported from FILE row N").
+	File string
+	// Locale is the agent locale of rows that do not set one; "" means
+	// en-US.
+	Locale string
+	// Topics, when non-nil, is the service's support-topic list:
+	// supportTopicId must be one of its ids, and a supportTopicName is
+	// resolved to an id by a case-insensitive name match. When nil, ids
+	// are checked for form only and names cannot be resolved.
+	Topics []client.SupportTopic
+}
+
+// DefaultLocale is the agent locale when Options.Locale is empty.
+const DefaultLocale = "en-US"
+
+// Our guard rails; the service documents no maximum (contract §11).
+const (
+	maxTitle       = 255
+	maxDescription = 32000
+	maxNote        = 32000
+)
+
+// fieldID numbers the mappable fields in the order errors are reported.
+type fieldID int
+
+const (
+	fTitle fieldID = iota
+	fDescription
+	fSeverity
+	fTopicID
+	fTopicName
+	fProductName
+	fProductID
+	fCountry
+	fLocale
+	fFirstName
+	fLastName
+	fEmail
+	fPhone
+	numFields
+)
+
+// fields names each field as FieldError.Field does and gives its path in a
+// mapping file.
+var fields = [numFields]struct{ name, path string }{
+	fTitle:       {"title", "fields.title"},
+	fDescription: {"description", "fields.description"},
+	fSeverity:    {"severity", "fields.severity"},
+	fTopicID:     {"supportTopicId", "fields.supportTopicId"},
+	fTopicName:   {"supportTopicName", "fields.supportTopicName"},
+	fProductName: {"productName", "fields.productName"},
+	fProductID:   {"productId", "fields.productId"},
+	fCountry:     {"countryCode", "fields.countryCode"},
+	fLocale:      {"locale", "locale"},
+	fFirstName:   {"primaryContact.firstName", "fields.primaryContact.firstName"},
+	fLastName:    {"primaryContact.lastName", "fields.primaryContact.lastName"},
+	fEmail:       {"primaryContact.email", "fields.primaryContact.email"},
+	fPhone:       {"primaryContact.phoneNumber", "fields.primaryContact.phoneNumber"},
+}
+
+// Mapper maps rows of one file to requests. Build it with Compile or Auto.
+type Mapper struct {
+	header     []string
+	src        [numFields]source
+	notes      []source
+	provenance bool
+	file       string
+	locale     string
+	topics     *topicIndex // nil when Options.Topics is nil
+}
+
+// source is a compiled FieldSpec.
+type source struct {
+	set    bool
+	path   string
+	value  tmpl
+	vmap   *valueMap
+	def    tmpl
+	hasDef bool
+}
+
+// valueMap is a compiled value map.
+type valueMap struct {
+	keys, vals []string
+	index      map[string]int // lower-cased key → position, for large maps
+}
+
+func (vm *valueMap) lookup(v string) (string, bool) {
+	if vm.index != nil {
+		i, ok := vm.index[strings.ToLower(v)]
+		if !ok {
+			return "", false
+		}
+		return vm.vals[i], true
+	}
+	for i, k := range vm.keys {
+		if strings.EqualFold(k, v) {
+			return vm.vals[i], true
+		}
+	}
+	return "", false
+}
+
+// eval renders a source for a row: the value, mapped, or the default. col
+// is the column the result came from (-1 for a constant).
+func (s *source) eval(values []string) (v string, col int, err *ruleError) {
+	v, blank := s.value.render(values)
+	col = s.value.col()
+	if s.vmap != nil {
+		if mapped, ok := s.vmap.lookup(v); ok {
+			return mapped, col, nil
+		}
+		if !blank && !s.hasDef {
+			return v, col, newRule(ErrUnmappedValue, quote(v)+" is not in the value map of "+s.path+"; expected one of "+quoteList(s.vmap.keys, 20)+", or give the field a default")
+		}
+		blank = true // unmapped: the default applies
+	}
+	if blank && s.hasDef {
+		d, _ := s.def.render(values)
+		if !s.def.isConst() {
+			col = s.def.col()
+		}
+		return d, col, nil
+	}
+	return v, col, nil
+}
+
+// Compile checks spec against the file's header and returns a Mapper.
+//
+// Every column a template names must exist (matched case-insensitively
+// after trimming; with duplicate headers, the first); otherwise the error
+// wraps ErrUnknownColumn, names the closest header and lists them all.
+// Title, description, severity and a support topic (id or name) must be
+// set, else ErrNoColumn. Constants, map results and constant defaults are
+// validated here, so a typo in the mapping fails once instead of on every
+// row. opts.Locale must be a valid locale (ErrLocale). All problems are
+// reported, joined.
+func Compile(spec *Spec, header []string, opts Options) (*Mapper, error) {
+	if spec == nil {
+		return nil, errors.New("mapping: nil Spec")
+	}
+	m := &Mapper{
+		header:     slices.Clone(header),
+		provenance: spec.Provenance,
+		file:       opts.File,
+		locale:     strings.TrimSpace(opts.Locale),
+	}
+	if m.locale == "" {
+		m.locale = DefaultLocale
+	}
+	if opts.Topics != nil {
+		m.topics = newTopicIndex(opts.Topics)
+	}
+	c := &compiler{m: m, index: make(map[string]int, len(header))}
+	for i, h := range header {
+		key := strings.ToLower(strings.TrimSpace(h))
+		if _, dup := c.index[key]; !dup {
+			c.index[key] = i
+		}
+	}
+	if !validLocale(m.locale) {
+		c.errs = append(c.errs, newRule(ErrLocale, "the default locale "+quote(m.locale)+" (--locale) is not a locale; use a tag such as en-US or de-DE"))
+	}
+	for _, e := range spec.entries() {
+		s := c.source(e)
+		if e.id >= 0 {
+			m.src[e.id] = s
+		} else if s.set {
+			m.notes = append(m.notes, s)
+		}
+	}
+	var missing []string
+	for _, id := range []fieldID{fTitle, fDescription, fSeverity} {
+		if !m.src[id].set {
+			missing = append(missing, fields[id].name)
+		}
+	}
+	if !m.src[fTopicID].set && !m.src[fTopicName].set {
+		missing = append(missing, "supportTopicId (or supportTopicName)")
+	}
+	if len(missing) > 0 {
+		c.errs = append(c.errs, newRule(ErrNoColumn, "the mapping does not set "+strings.Join(missing, ", ")+"; every service request needs them: add them under fields:"))
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	return m, nil
+}
+
+// compiler collects the problems of one Compile.
+type compiler struct {
+	m     *Mapper
+	index map[string]int // folded header name → first column
+	errs  []error
+}
+
+func (c *compiler) source(e entry) source {
+	f := e.f
+	s := source{path: e.path}
+	if f.problem != "" {
+		c.errs = append(c.errs, newRule(ErrSpec, e.path+": "+f.problem))
+		return s
+	}
+	if f.IsZero() {
+		return s
+	}
+	s.set = true
+	s.value = c.template(e.path, f.Value)
+	if f.Map != nil {
+		s.vmap = &valueMap{}
+		keys := f.keys
+		if len(keys) != len(f.Map) {
+			keys = make([]string, 0, len(f.Map))
+			for k := range f.Map {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+		}
+		seen := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			v := strings.TrimSpace(f.Map[k])
+			k = strings.TrimSpace(k)
+			if seen[strings.ToLower(k)] {
+				c.errs = append(c.errs, newRule(ErrSpec, e.path+".map: key "+quote(k)+" appears twice (keys ignore case)"))
+				continue
+			}
+			seen[strings.ToLower(k)] = true
+			if v != "" {
+				if nv, err := c.m.check(e.id, v); err != nil {
+					c.errs = append(c.errs, newRule(err.rule, e.path+".map: "+quote(k)+" maps to "+err.msg))
+				} else {
+					v = nv
+				}
+			}
+			s.vmap.keys = append(s.vmap.keys, k)
+			s.vmap.vals = append(s.vmap.vals, v)
+		}
+		if len(s.vmap.keys) > 8 {
+			s.vmap.index = make(map[string]int, len(s.vmap.keys))
+			for i, k := range s.vmap.keys {
+				s.vmap.index[strings.ToLower(k)] = i
+			}
+		}
+	}
+	if f.Default != "" || f.defaultSet {
+		s.hasDef = true
+		s.def = c.template(e.path+".default", f.Default)
+		if s.def.isConst() {
+			c.constant(e, ".default", &s.def)
+		}
+	}
+	if s.value.isConst() && s.vmap == nil {
+		c.constant(e, "", &s.value)
+	}
+	return s
+}
+
+// constant validates a constant once, and stores its normalised form.
+func (c *compiler) constant(e entry, what string, t *tmpl) {
+	if t.konst == "" {
+		return
+	}
+	v, err := c.m.check(e.id, t.konst)
+	if err == nil && e.id == fTopicName && c.m.topics != nil {
+		_, v, err = c.m.topics.resolve(v)
+	}
+	if err != nil {
+		c.errs = append(c.errs, newRule(err.rule, e.path+what+": "+err.msg))
+		return
+	}
+	t.konst = v
+}
+
+// template parses and resolves one template.
+func (c *compiler) template(path, text string) tmpl {
+	t := tmpl{src: text}
+	segs, err := parseTemplate(text)
+	if err != nil {
+		c.errs = append(c.errs, newRule(ErrTemplate, path+": "+err.Error()+" in "+strconv.Quote(text)))
+		return t
+	}
+	for _, s := range segs {
+		if !s.isCol {
+			t.parts = append(t.parts, part{lit: s.text, col: -1})
+			t.n += len(s.text)
+			continue
+		}
+		i, ok := c.index[strings.ToLower(s.text)]
+		if !ok {
+			c.errs = append(c.errs, c.unknownColumn(s.text, path))
+			continue
+		}
+		t.parts = append(t.parts, part{col: i})
+		t.cols = append(t.cols, i)
+	}
+	if len(t.cols) == 0 {
+		t.konst = strings.TrimSpace(text)
+	}
+	return t
+}
+
+func (c *compiler) unknownColumn(name, path string) error {
+	msg := "column " + strconv.Quote(name) + " named by " + path + " is not in the file"
+	if near, ok := closest(name, c.m.header); ok {
+		msg += "; did you mean " + strconv.Quote(near) + "?"
+	}
+	return newRule(ErrUnknownColumn, msg+" Headers: "+strings.Join(c.m.header, ", "))
+}
+
+// Map maps and validates one row; values are its cells in header order,
+// row its number for messages. On failure it returns a nil Request and
+// either one *FieldError or an errors.Join of several: every failing
+// field, in field order (title, description, severity, supportTopicId,
+// supportTopicName, productName, productId, countryCode, locale,
+// primaryContact.*, notes).
+func (m *Mapper) Map(values []string, row int) (*Request, error) {
+	st := mapState{m: m, row: row, values: values}
+	title, _ := st.get(fTitle)
+	description, _ := st.get(fDescription)
+	severity, _ := st.get(fSeverity)
+	topicID, idOK := st.get(fTopicID)
+	topicName, nameOK := st.get(fTopicName)
+	if topicID == "" && idOK && nameOK {
+		switch {
+		case topicName != "":
+			topicID, topicName = st.resolveTopic(topicName)
+		default:
+			id := fTopicID
+			if !m.src[id].set {
+				id = fTopicName
+			}
+			st.fail(id, m.src[id].value.col(), "", newRule(ErrRequired, "required, but empty: give the support topic's id"+m.topicHint()))
+		}
+	}
+	productName, _ := st.get(fProductName)
+	productID, _ := st.get(fProductID)
+	country, _ := st.get(fCountry)
+	locale, _ := st.get(fLocale)
+	first, _ := st.get(fFirstName)
+	last, _ := st.get(fLastName)
+	email, _ := st.get(fEmail)
+	phone, _ := st.get(fPhone)
+
+	var notes []client.Note
+	for i := range m.notes {
+		s := &m.notes[i]
+		v, col, err := s.eval(values)
+		if err == nil && len(v) > maxNote {
+			err = tooLong(v, maxNote, "a note")
+		}
+		if err != nil {
+			st.errs = append(st.errs, &FieldError{Row: row, Column: m.column(col), Field: "notes", Value: v, Err: err})
+			continue
+		}
+		if v != "" {
+			if notes == nil {
+				notes = make([]client.Note, 0, len(m.notes)+1)
+			}
+			notes = append(notes, client.Note{Text: v})
+		}
+	}
+	switch len(st.errs) {
+	case 0:
+	case 1:
+		return nil, st.errs[0]
+	default:
+		return nil, errors.Join(st.errs...)
+	}
+	if m.provenance {
+		notes = append(notes, client.Note{Text: m.provenanceNote(row)})
+	}
+	if locale == "" {
+		locale = m.locale
+	}
+
+	a := &struct {
+		req     Request
+		attr    client.Attributes
+		contact client.Contact
+	}{}
+	a.attr.ObjectType = client.ObjectServiceRequest
+	a.req = Request{Row: row, Locale: locale, SR: client.ServiceRequest{
+		Title:            title,
+		Description:      description,
+		Severity:         severityValue(severity),
+		SupportTopicID:   topicID,
+		SupportTopicName: topicName,
+		ProductName:      productName,
+		ProductID:        productID,
+		CountryCode:      country,
+		Notes:            notes,
+		Attributes:       &a.attr,
+	}}
+	if first != "" || last != "" || email != "" || phone != "" {
+		a.contact = client.Contact{FirstName: first, LastName: last, Email: email, PhoneNumber: phone}
+		a.req.SR.PrimaryContact = &a.contact
+	}
+	return &a.req, nil
+}
+
+// mapState is one Map call's progress.
+type mapState struct {
+	m      *Mapper
+	row    int
+	values []string
+	errs   []error
+}
+
+// get evaluates and validates one field; ok is false when it failed (the
+// error is recorded). An unset field is "", true.
+func (st *mapState) get(id fieldID) (v string, ok bool) {
+	s := &st.m.src[id]
+	if !s.set {
+		if id == fTitle || id == fDescription || id == fSeverity {
+			// Compile refuses such a mapping; a zero Mapper ends here.
+			st.fail(id, -1, "", newRule(ErrRequired, "required, but the mapping gives no source"))
+			return "", false
+		}
+		return "", true
+	}
+	v, col, err := s.eval(st.values)
+	if err == nil {
+		var nv string
+		if nv, err = st.m.check(id, v); err == nil {
+			return nv, true
+		}
+	}
+	st.fail(id, col, v, err)
+	return "", false
+}
+
+func (st *mapState) fail(id fieldID, col int, v string, err *ruleError) {
+	st.errs = append(st.errs, &FieldError{Row: st.row, Column: st.m.column(col), Field: fields[id].name, Value: v, Err: err})
+}
+
+// resolveTopic finds the id of a support topic given by name.
+func (st *mapState) resolveTopic(name string) (id, canonical string) {
+	m := st.m
+	if m.topics == nil {
+		st.fail(fTopicName, m.src[fTopicName].value.col(), name, newRule(ErrUnknownTopic,
+			"support topic "+quote(name)+" is given by name, but the service's topic list is not available to resolve it; give the topic's id (supportTopicId)"))
+		return "", ""
+	}
+	id, canonical, err := m.topics.resolve(name)
+	if err != nil {
+		s := &m.src[fTopicName]
+		st.fail(fTopicName, s.value.col(), name, err)
+	}
+	return id, canonical
+}
+
+func (m *Mapper) topicHint() string {
+	if m.src[fTopicName].set {
+		return " or name"
+	}
+	return ""
+}
+
+// column names column i for errors; "" for a constant.
+func (m *Mapper) column(i int) string {
+	if i < 0 || i >= len(m.header) {
+		return ""
+	}
+	return m.header[i]
+}
+
+func (m *Mapper) provenanceNote(row int) string {
+	file := m.file
+	if file == "" {
+		file = "input"
+	}
+	return "imported from " + file + " row " + strconv.Itoa(row)
+}
+
+// Binding is one line of Fields: a field and where its value comes from.
+type Binding struct {
+	Field  string // title, severity, primaryContact.email, locale, notes, …
+	Source string // e.g. `column "Priority", mapped (4 values), default "moderate"`
+}
+
+// Fields lists each set field and its source, in field order, for a
+// validate summary or debugging. The locale is always listed.
+func (m *Mapper) Fields() []Binding {
+	var out []Binding
+	for id := range numFields {
+		s := &m.src[id]
+		switch {
+		case s.set:
+			out = append(out, Binding{fields[id].name, m.describe(s)})
+		case id == fLocale:
+			out = append(out, Binding{"locale", "default " + strconv.Quote(m.locale)})
+		}
+	}
+	for i := range m.notes {
+		out = append(out, Binding{"notes", m.describe(&m.notes[i])})
+	}
+	if m.provenance {
+		file := m.file
+		if file == "" {
+			file = "input"
+		}
+		out = append(out, Binding{"notes", "provenance note " + strconv.Quote("imported from "+file+" row N")})
+	}
+	return out
+}
+
+func (m *Mapper) describe(s *source) string {
+	var b strings.Builder
+	switch t := &s.value; {
+	case t.src == "":
+		b.WriteString("no value")
+	case t.isConst():
+		b.WriteString("constant " + strconv.Quote(t.konst))
+	case len(t.parts) == 1:
+		b.WriteString("column " + strconv.Quote(m.header[t.cols[0]]))
+	default:
+		b.WriteString("template " + strconv.Quote(t.src))
+	}
+	if s.vmap != nil {
+		b.WriteString(", mapped (" + strconv.Itoa(len(s.vmap.keys)) + " values)")
+	}
+	if s.hasDef {
+		b.WriteString(", default " + strconv.Quote(s.def.src))
+	}
+	return b.String()
+}

@@ -1,0 +1,242 @@
+package mapping
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/srimport/srimport/client"
+)
+
+// check validates a field's value and returns it normalised (severity as
+// its wire name, countryCode upper-case). Empty values pass except for the
+// required title, description and severity; whether a support topic is
+// given at all is Map's concern.
+func (m *Mapper) check(id fieldID, v string) (string, *ruleError) {
+	switch id {
+	case fTitle, fDescription, fSeverity:
+		if v == "" {
+			return "", newRule(ErrRequired, "required, but empty")
+		}
+	}
+	if v == "" {
+		return "", nil
+	}
+	switch id {
+	case fTitle:
+		return v, tooLong(v, maxTitle, "a title")
+	case fDescription:
+		return v, tooLong(v, maxDescription, "a description")
+	case fSeverity:
+		s, ok := parseSeverity(v)
+		if !ok {
+			return "", newRule(ErrSeverity, quote(v)+" is not a severity; use critical, moderate or minimal")
+		}
+		return s.String(), nil
+	case fTopicID:
+		if !validTopicID(v) {
+			msg := quote(v) + " is not a support topic id: expected 1 to 19 digits, such as 32451178"
+			if m.topics != nil {
+				if ids := m.topics.byName[foldName(v)]; len(ids) > 0 {
+					msg += "; it is the name of topic " + strconv.FormatInt(m.topics.list[ids[0]].ID, 10) + ": map the column to supportTopicName, or give the id"
+				}
+			}
+			return "", newRule(ErrTopicFormat, msg)
+		}
+		if m.topics != nil {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if _, ok := m.topics.byID[n]; err != nil || !ok {
+				return "", newRule(ErrUnknownTopic, "support topic "+v+" is not in the service's list of "+strconv.Itoa(len(m.topics.list))+" topics; check the id")
+			}
+		}
+	case fCountry:
+		if len(v) != 2 || !isLetter(v[0]) || !isLetter(v[1]) {
+			return "", newRule(ErrCountry, quote(v)+" is not a two-letter country code (ISO 3166-1 alpha-2) such as US, DE or JP")
+		}
+		return strings.ToUpper(v), nil
+	case fLocale:
+		if !validLocale(v) {
+			return "", newRule(ErrLocale, quote(v)+" is not a locale; use a language tag such as en-US, de-DE or pt-BR")
+		}
+	case fEmail:
+		if !validEmail(v) {
+			return "", newRule(ErrEmail, quote(v)+" is not an email address; expected one address of the form name@domain")
+		}
+	}
+	return v, nil
+}
+
+// tooLong reports a text longer than max characters.
+func tooLong(v string, max int, what string) *ruleError {
+	if len(v) <= max { // bytes ≥ characters: no need to count
+		return nil
+	}
+	n := utf8.RuneCountInString(v)
+	if n <= max {
+		return nil
+	}
+	return newRule(ErrTooLong, "is "+strconv.Itoa(n)+" characters long; srimport allows at most "+strconv.Itoa(max)+" in "+what)
+}
+
+// parseSeverity accepts critical, moderate and minimal in any case, or 1 to
+// 3; never unknown (0).
+func parseSeverity(v string) (client.Severity, bool) {
+	switch {
+	case strings.EqualFold(v, "critical"):
+		return client.SeverityCritical, true
+	case strings.EqualFold(v, "moderate"):
+		return client.SeverityModerate, true
+	case strings.EqualFold(v, "minimal"):
+		return client.SeverityMinimal, true
+	}
+	s, ok := client.ParseSeverity(v)
+	return s, ok && s != client.SeverityUnknown
+}
+
+// severityValue turns a checked severity name back into a Severity.
+func severityValue(name string) client.Severity {
+	s, _ := parseSeverity(name)
+	return s
+}
+
+// validTopicID reports whether v is 1 to 19 ASCII digits.
+func validTopicID(v string) bool {
+	if len(v) == 0 || len(v) > 19 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validLocale implements ^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$,
+// the rule the emulator applies too.
+func validLocale(v string) bool {
+	lang, rest, more := strings.Cut(v, "-")
+	if !isAlpha(lang, 2, 3) {
+		return false
+	}
+	if !more {
+		return true
+	}
+	seg, rest, more := strings.Cut(rest, "-")
+	if isAlpha(seg, 4, 4) {
+		if !more {
+			return true
+		}
+		seg, more = rest, false
+		if strings.Contains(seg, "-") {
+			return false
+		}
+	}
+	return !more && (isAlpha(seg, 2, 2) || isDigits(seg, 3))
+}
+
+func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+
+func isAlpha(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validEmail accepts one address: exactly one @ with text on both sides,
+// and no spaces or list separators.
+func validEmail(v string) bool {
+	at := -1
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '@':
+			if at >= 0 {
+				return false
+			}
+			at = i
+		case c <= ' ' || c == 0x7f || strings.IndexByte(",;<>()[]\"\\", c) >= 0:
+			return false
+		}
+	}
+	return at > 0 && at < len(v)-1
+}
+
+// topicIndex looks support topics up by id and by name.
+type topicIndex struct {
+	list   []client.SupportTopic
+	byID   map[int64]int
+	byName map[string][]int // foldName(name) → positions
+}
+
+func newTopicIndex(topics []client.SupportTopic) *topicIndex {
+	ti := &topicIndex{list: slices.Clone(topics), byID: make(map[int64]int, len(topics)), byName: make(map[string][]int, len(topics))}
+	for i, t := range ti.list {
+		ti.byID[t.ID] = i
+		if t.Name != "" {
+			k := foldName(t.Name)
+			ti.byName[k] = append(ti.byName[k], i)
+		}
+	}
+	return ti
+}
+
+func foldName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// resolve returns the id and the listed name of the topic called name.
+func (ti *topicIndex) resolve(name string) (id, canonical string, err *ruleError) {
+	ids := ti.byName[foldName(name)]
+	switch len(ids) {
+	case 1:
+		t := ti.list[ids[0]]
+		return strconv.FormatInt(t.ID, 10), t.Name, nil
+	case 0:
+		return "", "", newRule(ErrUnknownTopic, quote(name)+" is not a support topic name; known names include "+quoteList(ti.nearest(name, 5), 5)+" ("+strconv.Itoa(len(ti.list))+" topics)")
+	}
+	var list []string
+	for _, i := range ids {
+		list = append(list, strconv.FormatInt(ti.list[i].ID, 10))
+	}
+	return "", "", newRule(ErrAmbiguousTopic, quote(name)+" names "+strconv.Itoa(len(ids))+" support topics (ids "+strings.Join(list, ", ")+"); give the id (supportTopicId) instead")
+}
+
+// nearest returns up to n topic names, closest to name first.
+func (ti *topicIndex) nearest(name string, n int) []string {
+	type cand struct {
+		name string
+		d    int
+	}
+	var cs []cand
+	seen := map[string]bool{}
+	for _, t := range ti.list {
+		if t.Name == "" || seen[t.Name] {
+			continue
+		}
+		seen[t.Name] = true
+		cs = append(cs, cand{t.Name, distance(name, t.Name)})
+	}
+	slices.SortStableFunc(cs, func(a, b cand) int { return a.d - b.d })
+	out := make([]string, 0, n)
+	for _, c := range cs[:min(n, len(cs))] {
+		out = append(out, c.name)
+	}
+	return out
+}
