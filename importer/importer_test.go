@@ -80,6 +80,9 @@ func newSetup(t *testing.T, data string, ecfg emulator.Config, ccfg client.Confi
 	if ccfg.Token == nil {
 		ccfg.Token = client.StaticToken("test-token")
 	}
+	if ccfg.Retries == 0 {
+		ccfg.Retries = 5
+	}
 	if ccfg.RetryWaitMin == 0 {
 		ccfg.RetryWaitMin, ccfg.RetryWaitMax = time.Millisecond, 5*time.Millisecond
 	}

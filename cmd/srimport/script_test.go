@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/srimport/srimport/emulator"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"srimport": func() { os.Exit(run(os.Args[1:], newStdio(), os.Getenv)) },
+	})
+}
+
+type emulatorKey struct{}
+
+// TestScripts runs the end-to-end scripts in testdata/script. Each script
+// gets its own emulator, reachable through $SRIMPORT_BASE_URL with the
+// token $SRIMPORT_TOKEN, and a copy of samples/ in $WORK/samples.
+// UPDATE_SCRIPTS=1 rewrites the expected files from the actual output.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/script",
+		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "",
+		Setup: func(env *testscript.Env) error {
+			em := emulator.New(emulator.Config{Token: "script-token"})
+			srv := httptest.NewServer(em)
+			env.Defer(srv.Close)
+			env.Values[emulatorKey{}] = em
+			env.Setenv("SRIMPORT_BASE_URL", srv.URL)
+			env.Setenv("SRIMPORT_TOKEN", "script-token")
+			return copyDir(filepath.Join("..", "..", "samples"), filepath.Join(env.WorkDir, "samples"))
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":        cmdExits,
+			"emulator-has": cmdEmulatorHas,
+		},
+	})
+}
+
+// cmdExits runs a program and checks its exit status:
+//
+//	exits CODE PROGRAM [ARGS...]
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: %v", err)
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("exit status %d, want %d", got, want)
+	}
+}
+
+// cmdEmulatorHas checks a report against the script's emulator: every
+// created row's id is a request the emulator created with that row's
+// MS-RequestId, and the emulator created nothing else.
+//
+//	emulator-has REPORT
+func cmdEmulatorHas(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: emulator-has REPORT")
+	}
+	em := ts.Value(emulatorKey{}).(*emulator.Emulator)
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	ts.Check(err)
+	reqIDs := em.RequestIDs()
+	created := 0
+	for _, r := range recs[1:] {
+		if r[1] != "created" {
+			continue
+		}
+		created++
+		if got, ok := reqIDs[r[2]]; !ok || got != r[6] {
+			ts.Fatalf("row %s: id %q with MS-RequestId %s is not on the emulator (it has %q)", r[0], r[2], r[6], got)
+		}
+	}
+	if n := len(em.ServiceRequests()); n != created {
+		ts.Fatalf("emulator holds %d service requests, report has %d created rows", n, created)
+	}
+	fmt.Fprintf(ts.Stdout(), "emulator confirms %d created rows\n", created)
+}
+
+func copyDir(src, dst string) error {
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
