@@ -108,6 +108,8 @@ func runImport(ctx context.Context, io stdio, o *importOptions, file string) err
 	if err != nil {
 		return err
 	}
+	// Before the sandbox stops: idle connections would hold its shutdown.
+	defer c.CloseIdleConnections()
 	topics, err := c.SupportTopics(ctx)
 	if err != nil {
 		if client.ClassOf(err) == client.ClassAuth || errors.Is(err, context.Canceled) {
