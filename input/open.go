@@ -31,7 +31,7 @@ func Open(path string, opts Options) (Reader, error) {
 		}
 		return r, nil
 	case ".xlsx", ".xlsm":
-		return nil, fmt.Errorf("%w: XLSX input is not supported yet; save the sheet as \"CSV UTF-8\" and import that", ErrUnsupported)
+		return openXLSX(path, opts)
 	case ".xls":
 		return nil, fmt.Errorf("%w: the old Excel .xls format cannot be read; save the sheet as .xlsx or \"CSV UTF-8\"", ErrUnsupported)
 	case "":

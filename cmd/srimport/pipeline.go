@@ -38,6 +38,7 @@ func (o *inputOptions) addFlags(cmd *cobra.Command, getenv env) {
 	f := cmd.Flags()
 	f.StringVar(&o.mapping, "mapping", getenv("SRIMPORT_MAPPING"), "mapping file (YAML); without it, headers are matched to fields by name ($SRIMPORT_MAPPING)")
 	f.StringVar(&o.sheet, "sheet", "", "XLSX sheet (default: the first visible sheet)")
+	f.StringVar(&o.password, "password", "", "password of an encrypted XLSX workbook")
 	f.StringVar(&o.encoding, "encoding", "auto", "CSV text encoding: auto (UTF-8, with or without BOM)")
 	f.StringVar(&o.delimiter, "delimiter", "", `CSV delimiter: one character or "tab" (default: detected among , ; tab |)`)
 	f.StringVar(&o.locale, "locale", envOr(getenv, "SRIMPORT_LOCALE", "en-US"), "agent locale for rows that do not set one ($SRIMPORT_LOCALE)")
