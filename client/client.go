@@ -265,11 +265,16 @@ func (c *Client) List(ctx context.Context, opts ListOptions) (*Collection[Servic
 		}
 		q.Set("filter", string(f))
 	}
-	res, err := c.do(ctx, op, http.MethodGet, "/v1/servicerequests", q, nil, "", uuid.NewString())
+	return getCollection[ServiceRequest](ctx, c, op, "/v1/servicerequests", q)
+}
+
+// getCollection GETs one page of a collection resource.
+func getCollection[T any](ctx context.Context, c *Client, op, path string, q url.Values) (*Collection[T], error) {
+	res, err := c.do(ctx, op, http.MethodGet, path, q, nil, "", uuid.NewString())
 	if err != nil {
 		return nil, err
 	}
-	var out Collection[ServiceRequest]
+	var out Collection[T]
 	if err := Decode(res.body, &out); err != nil {
 		return nil, res.fail(fmt.Errorf("decode: %w", err))
 	}
@@ -308,14 +313,9 @@ func (c *Client) Update(ctx context.Context, id string, patch *ServiceRequest) (
 // SupportTopics returns the support-topic list; an SR's SupportTopicID is
 // a topic's ID as a decimal string.
 func (c *Client) SupportTopics(ctx context.Context) ([]SupportTopic, error) {
-	const op = "list support topics"
-	res, err := c.do(ctx, op, http.MethodGet, "/v1/servicerequests/supporttopics", nil, nil, "", uuid.NewString())
+	out, err := getCollection[SupportTopic](ctx, c, "list support topics", "/v1/servicerequests/supporttopics", nil)
 	if err != nil {
 		return nil, err
-	}
-	var out Collection[SupportTopic]
-	if err := Decode(res.body, &out); err != nil {
-		return nil, res.fail(fmt.Errorf("decode: %w", err))
 	}
 	if out.Items == nil {
 		out.Items = []SupportTopic{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,8 +69,8 @@ does not create the ticket twice.`,
 	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "API base URL ($SRIMPORT_BASE_URL)")
 	f.StringVar(&o.tokenCommand, "token-command", "", "command that prints a bearer token (default: the token in $SRIMPORT_TOKEN)")
 	f.BoolVar(&o.sandbox, "sandbox", false, "start the built-in emulator in-process and import into it (no account needed)")
-	f.IntVar(&o.workers, "workers", envInt(getenv, "SRIMPORT_WORKERS", 8, &o.envErr), "requests in flight at most ($SRIMPORT_WORKERS)")
-	f.Float64Var(&o.rate, "rate", envFloat(getenv, "SRIMPORT_RATE", 0, &o.envErr), "requests per second at most, retries included; 0 = no client limit ($SRIMPORT_RATE)")
+	f.IntVar(&o.workers, "workers", envNum(getenv, "SRIMPORT_WORKERS", 8, strconv.Atoi, &o.envErr), "requests in flight at most ($SRIMPORT_WORKERS)")
+	f.Float64Var(&o.rate, "rate", envNum(getenv, "SRIMPORT_RATE", 0, parseFloat, &o.envErr), "requests per second at most, retries included; 0 = no client limit ($SRIMPORT_RATE)")
 	f.IntVar(&o.retries, "retries", 5, "attempts after the first, per row")
 	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of one attempt")
 	return cmd

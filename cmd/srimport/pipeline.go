@@ -53,33 +53,22 @@ func envOr(getenv env, name, def string) string {
 	return def
 }
 
-// envInt reads an integer environment default; a malformed value is
-// reported when the command runs.
-func envInt(getenv env, name string, def int, bad *error) int {
+// envNum reads a numeric environment default with parse; a malformed value
+// is kept in *bad, to be reported as a usage error when the command runs.
+func envNum[T any](getenv env, name string, def T, parse func(string) (T, error), bad *error) T {
 	v := getenv(name)
 	if v == "" {
 		return def
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		*bad = &usageError{fmt.Errorf("$%s=%q is not a whole number", name, v)}
-		return def
-	}
-	return n
-}
-
-func envFloat(getenv env, name string, def float64, bad *error) float64 {
-	v := getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.ParseFloat(v, 64)
+	n, err := parse(v)
 	if err != nil {
 		*bad = &usageError{fmt.Errorf("$%s=%q is not a number", name, v)}
 		return def
 	}
 	return n
 }
+
+func parseFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
 
 func (o *inputOptions) inputOpts() (input.Options, error) {
 	opts := input.Options{Encoding: o.encoding, Sheet: o.sheet, Password: o.password}
