@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -124,4 +126,80 @@ func BenchmarkBareHTTP(b *testing.B) {
 		wg.Wait()
 	}
 	b.ReportMetric(float64(benchRows*b.N)/time.Since(start).Seconds(), "req/s")
+}
+
+// TestWriteBenchCSV writes the benchmark input bench/validate.sh measures
+// when BENCH_CSV names the file (BENCH_ROWS rows, default 1 000 000). It
+// does nothing in ordinary test runs, which have no such file to write.
+func TestWriteBenchCSV(t *testing.T) {
+	path := os.Getenv("BENCH_CSV")
+	if path == "" {
+		return
+	}
+	n := 1000000
+	if v := os.Getenv("BENCH_ROWS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeBenchCSV(t, path, n)
+}
+
+// BenchmarkBareCSVFile is the ceiling bench/validate.sh compares validate
+// with: a bare encoding/csv loop over the file BENCH_CSV names, through a
+// 1 MiB buffer, touching every field.
+func BenchmarkBareCSVFile(b *testing.B) {
+	path := os.Getenv("BENCH_CSV")
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "bench.csv")
+		writeBenchCSV(b, path, 100000)
+		b.ResetTimer()
+	}
+	for i := 0; i < b.N; i++ {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		r := csv.NewReader(bufio.NewReaderSize(f, 1<<20))
+		rows, n := 0, 0
+		for {
+			rec, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, v := range rec {
+				n += len(v)
+			}
+			rows++
+		}
+		f.Close()
+		b.ReportMetric(float64(rows-1)/time.Since(start).Seconds(), "rows/s")
+		if n == 0 {
+			b.Fatal("empty file")
+		}
+	}
+}
+
+// BenchmarkValidate is `srimport validate` on the file BENCH_CSV names
+// (default: 100 000 generated rows); compare with BenchmarkBareCSVFile.
+func BenchmarkValidate(b *testing.B) {
+	path := os.Getenv("BENCH_CSV")
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "bench.csv")
+		writeBenchCSV(b, path, 100000)
+	}
+	sum := filepath.Join(b.TempDir(), "s.json")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		code := run([]string{"validate", "--summary", sum, path},
+			stdio{in: bytes.NewReader(nil), out: io.Discard, err: io.Discard}, func(string) string { return "" })
+		if code != 0 {
+			b.Fatalf("validate exited %d", code)
+		}
+	}
 }
