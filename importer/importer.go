@@ -172,7 +172,9 @@ func (r *run) create(req *mapping.Request, rec reports.Record) reports.Record {
 	case err == nil:
 		rec.Status, rec.ServiceRequestID = reports.Created, sr.ID
 	case r.ctx.Err() != nil && errors.Is(err, r.ctx.Err()):
-		if rec.Attempts == 0 {
+		// Interrupted. Unless an attempt may have reached the service
+		// (a request on the wire, or an earlier 5xx), nothing was created.
+		if rec.Attempts == 0 || client.ClassOf(err) != client.ClassAmbiguous {
 			return r.pendingRecord(rec)
 		}
 		rec.Status, rec.ErrorClass = reports.Unknown, string(client.ClassAmbiguous)
