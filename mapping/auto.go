@@ -142,11 +142,3 @@ func suggest(id fieldID, header []string) string {
 	}
 	return ""
 }
-
-// Columns returns a header with one column per mappable field, named as
-// Auto matches them: the header of a fill-in file. Notes is one column;
-// add Note 1, Note 2, … for more.
-func Columns() []string {
-	return []string{"Title", "Description", "Severity", "SupportTopicId", "SupportTopicName", "ProductName", "ProductId",
-		"CountryCode", "Locale", "ContactFirstName", "ContactLastName", "ContactEmail", "ContactPhone", "Notes"}
-}

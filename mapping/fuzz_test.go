@@ -1,9 +1,13 @@
 package mapping
 
 import (
+	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/srimport/srimport/client"
 )
 
 // FuzzTemplate checks the template parser and renderer on any text: they
@@ -72,5 +76,101 @@ func FuzzTemplate(f *testing.F) {
 			t.Fatalf("%q: blank %v for %q", s, blank, got)
 		}
 		tm.render(nil) // a short row must not panic
+	})
+}
+
+// FuzzValueMap checks the value-map engine on any keys, values, default
+// and cell: Compile and Map never panic; a cell equal to a key, whatever
+// its case (as strings.EqualFold sees it) and surrounding whitespace,
+// yields that key's value; an unmapped cell yields the default, or is
+// ErrUnmappedValue naming it when there is none; and for severity every
+// result is a severity or a typed error. large pads the map past the size
+// at which lookups switch to an index.
+func FuzzValueMap(f *testing.F) {
+	f.Add("P1", "critical", "High", "moderate", "minimal", " p1 ", false)
+	f.Add("Sev A", "critical", "", "moderate", "", "sev a", true)
+	f.Add("ſ", "minimal", "k", "critical", "{{Cell}}", "S", true)
+	f.Add("a", "x", "A", "y", "", "a", false)
+	f.Add("Ünïcode", "moderate", "\xff", "minimal", "moderate", "üNÏCODE", false)
+	f.Add("x", "", "y", "critical", "", "critical", false)
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, def, cellText string, large bool) {
+		vmap := map[string]string{k1: v1, k2: v2}
+		if large {
+			for i := range 10 {
+				vmap["filler "+strconv.Itoa(i)] = "moderate"
+			}
+		}
+		// The keys and what a cell matching them must yield.
+		type pair struct{ key, val string }
+		var pairs []pair
+		for k, v := range vmap {
+			pairs = append(pairs, pair{strings.TrimSpace(k), strings.TrimSpace(v)})
+		}
+		cells := []string{cellText, " \t" + strings.TrimSpace(k1) + " ", strings.ToUpper(k1), strings.ToLower(k2), "\n" + strings.ToTitle(k2)}
+
+		for _, target := range []fieldID{fProductName, fSeverity} {
+			spec := &Spec{Fields: FieldsSpec{Title: FieldSpec{Value: "t"}, Description: FieldSpec{Value: "d"},
+				Severity: FieldSpec{Value: "minimal"}, SupportTopicID: FieldSpec{Value: "1"}}}
+			*spec.field(target) = FieldSpec{Value: "{{Cell}}", Map: vmap, Default: def}
+			m, err := Compile(spec, []string{"Cell"}, Options{})
+			if err != nil {
+				if !errors.Is(err, ErrSpec) && !errors.Is(err, ErrTemplate) && !errors.Is(err, ErrUnknownColumn) && !errors.Is(err, ErrSeverity) {
+					t.Fatalf("Compile: untyped error %v", err)
+				}
+				continue
+			}
+			for _, cell := range cells {
+				req, err := m.Map([]string{cell}, 2)
+				got := ""
+				if err == nil {
+					got = req.SR.ProductName
+					if target == fSeverity {
+						got = req.SR.Severity.String()
+					}
+				}
+				trimmed := strings.TrimSpace(cell)
+				var match *pair
+				for i := range pairs {
+					if strings.EqualFold(pairs[i].key, trimmed) {
+						match = &pairs[i]
+						break
+					}
+				}
+				switch {
+				case match != nil && target == fProductName:
+					if err != nil || got != match.val {
+						t.Fatalf("cell %q matches key %q: got %q, %v; want %q", cell, match.key, got, err, match.val)
+					}
+				case match != nil && target == fSeverity:
+					want, ok := parseSeverity(match.val)
+					if match.val == "" {
+						if !errors.Is(err, ErrRequired) {
+							t.Fatalf("cell %q maps to blank: err %v, want ErrRequired", cell, err)
+						}
+					} else if !ok || err != nil || got != want.String() {
+						t.Fatalf("cell %q matches key %q: got %q, %v; want %q", cell, match.key, got, err, match.val)
+					}
+				case target == fSeverity && isSeverityName(trimmed):
+					if err != nil || !strings.EqualFold(got, trimmed) {
+						t.Fatalf("severity name %q does not pass through: got %q, %v", cell, got, err)
+					}
+				case trimmed != "" && def == "":
+					var fe *FieldError
+					if !errors.Is(err, ErrUnmappedValue) || !errors.As(err, &fe) || fe.Value != trimmed {
+						t.Fatalf("unmapped %q without default: err %v, want ErrUnmappedValue naming it", cell, err)
+					}
+				case !strings.Contains(def, "{{") && target == fProductName:
+					if err != nil || got != strings.TrimSpace(def) {
+						t.Fatalf("unmapped %q: got %q, %v; want the default %q", cell, got, err, def)
+					}
+				}
+				if err != nil && target == fSeverity && !errors.Is(err, ErrUnmappedValue) && !errors.Is(err, ErrSeverity) && !errors.Is(err, ErrRequired) {
+					t.Fatalf("cell %q: untyped error %v", cell, err)
+				}
+				if err == nil && target == fSeverity && req.SR.Severity == client.SeverityUnknown {
+					t.Fatalf("cell %q: severity unknown without an error", cell)
+				}
+			}
+		}
 	})
 }

@@ -116,17 +116,20 @@ type source struct {
 	vmap   *valueMap
 	def    tmpl
 	hasDef bool
+	enum   bool // severity: a value that is already a severity name passes a map untranslated
 }
 
 // valueMap is a compiled value map.
 type valueMap struct {
 	keys, vals []string
-	index      map[string]int // lower-cased key → position, for large maps
+	index      map[string]int // foldKey(key) → position, for large maps
 }
 
+// lookup finds v among the keys, ignoring case as strings.EqualFold does;
+// v and the keys are trimmed already.
 func (vm *valueMap) lookup(v string) (string, bool) {
 	if vm.index != nil {
-		i, ok := vm.index[strings.ToLower(v)]
+		i, ok := vm.index[foldKey(v)]
 		if !ok {
 			return "", false
 		}
@@ -149,8 +152,17 @@ func (s *source) eval(values []string) (v string, col int, err *ruleError) {
 		if mapped, ok := s.vmap.lookup(v); ok {
 			return mapped, col, nil
 		}
+		if s.enum && isSeverityName(v) {
+			// Already in the service's form: a map written for a helpdesk's
+			// own words must not turn "critical" into its default.
+			return v, col, nil
+		}
 		if !blank && !s.hasDef {
-			return v, col, newRule(ErrUnmappedValue, quote(v)+" is not in the value map of "+s.path+"; expected one of "+quoteList(s.vmap.keys, 20)+", or give the field a default")
+			also := ""
+			if s.enum {
+				also = " (or a severity: critical, moderate, minimal)"
+			}
+			return v, col, newRule(ErrUnmappedValue, quote(v)+" is not in the value map of "+s.path+"; expected one of "+quoteList(s.vmap.keys, 20)+also+", or give the field a default")
 		}
 		blank = true // unmapped: the default applies
 	}
@@ -235,7 +247,7 @@ type compiler struct {
 
 func (c *compiler) source(e entry) source {
 	f := e.f
-	s := source{path: e.path}
+	s := source{path: e.path, enum: e.id == fSeverity}
 	if f.problem != "" {
 		c.errs = append(c.errs, newRule(ErrSpec, e.path+": "+f.problem))
 		return s
@@ -259,11 +271,11 @@ func (c *compiler) source(e entry) source {
 		for _, k := range keys {
 			v := strings.TrimSpace(f.Map[k])
 			k = strings.TrimSpace(k)
-			if seen[strings.ToLower(k)] {
+			if seen[foldKey(k)] {
 				c.errs = append(c.errs, newRule(ErrSpec, e.path+".map: key "+quote(k)+" appears twice (keys ignore case)"))
 				continue
 			}
-			seen[strings.ToLower(k)] = true
+			seen[foldKey(k)] = true
 			if v != "" {
 				if nv, err := c.m.check(e.id, v); err != nil {
 					c.errs = append(c.errs, newRule(err.rule, e.path+".map: "+quote(k)+" maps to "+err.msg))
@@ -277,7 +289,7 @@ func (c *compiler) source(e entry) source {
 		if len(s.vmap.keys) > 8 {
 			s.vmap.index = make(map[string]int, len(s.vmap.keys))
 			for i, k := range s.vmap.keys {
-				s.vmap.index[strings.ToLower(k)] = i
+				s.vmap.index[foldKey(k)] = i
 			}
 		}
 	}

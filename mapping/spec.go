@@ -80,12 +80,16 @@ type NotesSpec []FieldSpec
 // brace is ordinary text.
 //
 // Map, when set, translates the value: keys match case-insensitively after
-// trimming, and the mapped text is used as it is (it is not a template).
-// Default (a template too) is used when the value is blank, and, when Map is
-// set, when the value is not one of its keys; so with a map, list every
-// value you expect, including those already in the service's form. A value
-// that is not a key, with no default, is ErrUnmappedValue. A blank value
-// is looked up too, so a "" key can name what empty cells mean.
+// trimming (as strings.EqualFold compares), and the mapped text is used as
+// it is (it is not a template). Default (a template too) is used when the
+// value is blank, and, when Map is set, when the value is not one of its
+// keys. One exception: for severity, a value that is already a severity
+// name (critical, moderate or minimal, in any case) and is not a key
+// passes through as itself, so a map of a helpdesk's own words never turns
+// "critical" into the default. Any other value that is not a key, with no
+// default, is ErrUnmappedValue. A blank value is looked up too, so a ""
+// key can name what empty cells mean: with a "" key and no default, blank
+// cells get the "" key's value and unknown values are errors.
 //
 // In a mapping file, default: "" is a default too: unmapped values become
 // blank. A FieldSpec with neither value nor default is unset.
@@ -171,10 +175,10 @@ func (f *FieldSpec) decodeMap(v *yaml.Node) (line int, problem string) {
 		if k.Tag == "!!null" {
 			key = ""
 		}
-		if prev, dup := folded[strings.ToLower(key)]; dup {
+		if prev, dup := folded[foldKey(key)]; dup {
 			return k.Line, "map key " + strconv.Quote(key) + " repeats " + strconv.Quote(prev) + " (keys ignore case)"
 		}
-		folded[strings.ToLower(key)] = key
+		folded[foldKey(key)] = key
 		value := val.Value
 		if val.Tag == "!!null" {
 			value = ""

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/srimport/srimport/client"
@@ -239,4 +240,26 @@ func (ti *topicIndex) nearest(name string, n int) []string {
 		out = append(out, c.name)
 	}
 	return out
+}
+
+// isSeverityName reports whether v is critical, moderate or minimal in any
+// case; unlike parseSeverity it does not accept numbers, which in an input
+// column more likely mean a helpdesk's own priority scale.
+func isSeverityName(v string) bool {
+	return strings.EqualFold(v, "critical") || strings.EqualFold(v, "moderate") || strings.EqualFold(v, "minimal")
+}
+
+// foldKey maps s to a canonical form under Unicode simple case folding:
+// foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b). Value-map
+// keys are indexed and checked for duplicates by it, so that the index,
+// the linear search and the duplicate check agree on what "ignoring case"
+// means.
+func foldKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }
