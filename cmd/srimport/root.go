@@ -143,6 +143,7 @@ Try it without an account against the built-in emulator:
 		newImportCmd(io, getenv),
 		newValidateCmd(io, getenv),
 		newSandboxCmd(io),
+		newTemplateCmd(io),
 		newVersionCmd(io),
 	)
 	return root
