@@ -19,10 +19,32 @@ import (
 // near this size (descriptions are capped at 32,000 characters).
 const maxRecordBytes = 64 << 20
 
+// headSize is how much of the input NewCSV reads ahead to settle its
+// encoding and line ends.
+const headSize = 64 << 10
+
 // NewCSV returns a Reader of the CSV text r. It reads the header at once:
 // empty input, or a first record with no column names, is an error wrapping
-// ErrNoHeader; an unknown encoding wraps ErrUnsupported. Closing the Reader
-// does not close r.
+// ErrNoHeader; an unknown encoding name wraps ErrEncodingName. Closing the
+// Reader does not close r.
+//
+// Text encoding (Options.Encoding): "" and "auto" read UTF-8, with or
+// without a byte-order mark, or UTF-16 or UTF-32 (LE or BE) when a
+// byte-order mark says so; a file that looks like UTF-16 without one is
+// refused with the --encoding to use. Any WHATWG or IANA name (utf-16le,
+// windows-1252, latin1, iso-8859-15, koi8-r, shift_jis, gbk, …) names the
+// encoding; a byte-order mark that disagrees with it is an error wrapping
+// ErrUnsupported. Text is never silently altered: a row with bytes that
+// are not valid UTF-8 (auto, utf-8), or that the named legacy encoding
+// does not define, is returned with Row.Err wrapping ErrEncoding, naming
+// the column (and, for UTF-8, the byte's offset in the file and the
+// --encoding to try). Malformed UTF-16 or UTF-32 (an unpaired surrogate, a
+// cut-off last character) is a fatal error wrapping ErrEncoding that names
+// the byte offset.
+//
+// Line ends may be LF, CRLF or, in old Mac exports, CR alone: when the
+// first 64 KiB of text hold a CR and no LF, every CR not followed by LF
+// ends a line (inside a quoted field it reads as LF).
 //
 // Header names are returned as read (not trimmed). An empty or blank name
 // becomes "Column X", X being the spreadsheet column letter (A, B, …, AA);
@@ -31,10 +53,11 @@ const maxRecordBytes = 64 << 20
 //
 // Data rows follow the rules of Row: one record is one row whatever its
 // physical lines, values are text as read (leading zeros and spaces kept).
-// Blank lines are skipped and take no row number, so Num differs from a
-// spreadsheet's row number after a blank line in the middle of a file.
+// Row.Num is the row a spreadsheet shows: a blank line returns no Row but
+// takes a row number, as it does in a spreadsheet. (Blank lines before the
+// header are not counted: the header is row 1.)
 //
-// A record with the wrong field count, bad quoting or invalid UTF-8 is
+// A record with the wrong field count, bad quoting or invalid text is
 // returned with Row.Err set while reading goes on: a field-count error
 // wraps csv.ErrFieldCount, a quoting error is a *csv.ParseError (lines
 // counted from the start of the file) and invalid text wraps ErrEncoding.
@@ -53,6 +76,14 @@ func NewCSV(r io.Reader, opts Options) (Reader, error) {
 }
 
 // csvReader implements Reader for CSV text.
+//
+// The input goes through these layers, each only when needed:
+//
+//	file → [unitChecker → x/text decoder] → [crReader] → [utf8Locator] → countingReader → bufio → csv.Reader
+//
+// Offsets below the decoder are file offsets; above it, "stream" offsets
+// count the text as csv.Reader sees it, from just after a byte-order mark.
+// For UTF-8 input the two differ by base only.
 type csvReader struct {
 	src     *countingReader
 	br      *bufio.Reader
@@ -60,12 +91,16 @@ type csvReader struct {
 	closer  io.Closer
 	header  []string
 	comma   rune
-	lineOff int   // physical lines consumed before the csv.Reader started (a "sep=" line)
-	skipped int64 // bytes consumed before the csv.Reader started (BOM, "sep=" line)
-	limit   int64 // maxRecordBytes, smaller in tests
-	mark    int64 // csv.Reader input offset at the end of the last record read
+	enc     textEncoding
+	loc     *utf8Locator // UTF-8 input only
+	base    int64        // file offset of stream offset 0 (the byte-order mark's length)
+	lineOff int          // physical lines consumed before the csv.Reader started (a "sep=" line)
+	skipped int64        // stream bytes consumed before the csv.Reader started ("sep=" line)
+	limit   int64        // maxRecordBytes, smaller in tests
+	mark    int64        // csv.Reader input offset at the end of the last record read
 
 	num      int // Num of the most recent record read
+	endLine  int // csv.Reader line on which the most recent record ended
 	lastLine int // start line of the most recent record read
 
 	// All-empty records not returned yet: returned if data follows,
@@ -86,7 +121,11 @@ type ghostRun struct{ num, line, fields, n int }
 
 func newCSV(r io.Reader, closer io.Closer, opts Options, fallback rune) (*csvReader, error) {
 	c := &csvReader{closer: closer, limit: maxRecordBytes}
-	c.src = &countingReader{r: r, c: c}
+	text, err := c.text(r, opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	c.src = &countingReader{r: text, c: c}
 	c.br = bufio.NewReaderSize(c.src, 64<<10)
 	if err := c.prelude(opts, fallback); err != nil {
 		return nil, err
@@ -101,24 +140,77 @@ func newCSV(r io.Reader, closer io.Closer, opts Options, fallback rune) (*csvRea
 	return c, nil
 }
 
-// prelude checks the encoding, drops a UTF-8 byte-order mark, honours and
-// skips an Excel "sep=" line and settles the delimiter.
-func (c *csvReader) prelude(opts Options, fallback rune) error {
-	if err := checkEncoding(opts.Encoding); err != nil {
-		return err
+// text settles the input's encoding and line ends from its first bytes and
+// returns its text as UTF-8 with LF or CRLF line ends. UTF-8 input is not
+// copied through a transform.
+func (c *csvReader) text(r io.Reader, name string) (io.Reader, error) {
+	named, auto, err := lookupEncoding(name)
+	if err != nil {
+		return nil, err
 	}
-	head, err := c.br.Peek(3)
-	if err != nil && err != io.EOF {
-		return err
+	head, rest, err := readHead(r)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
-		c.br.Discard(3)
-		c.skipped += 3
-	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}), bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
-		return fmt.Errorf("%w: the file is UTF-16 text (by its byte-order mark), which is not supported yet; save it as UTF-8", ErrUnsupported)
+	enc, skip, err := resolve(named, auto, head)
+	if err != nil {
+		return nil, err
 	}
+	c.enc, c.base = enc, int64(skip)
+	head = head[skip:]
+	text := join(head, rest)
+	if enc.kind != kindUTF8 {
+		// Decoding errors are sticky in the transform.Reader: one in
+		// the head comes back when the csv.Reader gets there.
+		head, rest, _ = readHead(enc.decoder(text, int64(skip)))
+		text = join(head, rest)
+	}
+	if crOnly(head, rest == nil) {
+		text = &crReader{br: bufio.NewReader(text)}
+	}
+	if enc.kind == kindUTF8 {
+		c.loc = &utf8Locator{r: text, lost: -1}
+		text = c.loc
+	}
+	return text, nil
+}
 
+// readHead reads up to headSize bytes of r. rest is what follows them, nil
+// when r ended; after a read error other than io.EOF it is r.
+func readHead(r io.Reader) (head []byte, rest io.Reader, err error) {
+	head = make([]byte, headSize)
+	n, err := io.ReadFull(r, head)
+	switch {
+	case err == nil:
+		return head, r, nil
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return head[:n], nil, nil
+	}
+	return head[:n], r, err
+}
+
+// join returns a reader of head then rest (nil: nothing).
+func join(head []byte, rest io.Reader) io.Reader {
+	if rest == nil {
+		return bytes.NewReader(head)
+	}
+	return io.MultiReader(bytes.NewReader(head), rest)
+}
+
+// crOnly reports whether head, the start of a text, has CR line ends: a CR
+// and no LF. A CR as head's last byte counts only when head is the whole
+// text, as an LF may follow it.
+func crOnly(head []byte, whole bool) bool {
+	if bytes.IndexByte(head, '\n') >= 0 {
+		return false
+	}
+	i := bytes.IndexByte(head, '\r')
+	return i >= 0 && (i < len(head)-1 || whole)
+}
+
+// prelude honours and skips an Excel "sep=" line and settles the
+// delimiter.
+func (c *csvReader) prelude(opts Options, fallback rune) error {
 	line, err := peekLine(c.br, false)
 	if err != nil {
 		return err
@@ -172,16 +264,17 @@ func (c *csvReader) readHeader() error {
 	if blank {
 		return fmt.Errorf("%w: line %d holds no column names", ErrNoHeader, line+c.lineOff)
 	}
+	if err := c.checkText(rec, "header"); err != nil {
+		return err
+	}
 	c.header = slices.Clone(rec)
 	for i, name := range c.header {
-		if !utf8.ValidString(name) {
-			return fmt.Errorf("header, line %d, column %s: %w; the file is probably in another encoding (such as Windows-1252): save it as UTF-8", line+c.lineOff, columnLetters(i), ErrEncoding)
-		}
 		if strings.TrimSpace(name) == "" {
 			c.header[i] = "Column " + columnLetters(i)
 		}
 	}
 	c.num = 1
+	c.endLine = c.recordEnd(rec)
 	c.lastLine = line + c.lineOff
 	return nil
 }
@@ -237,6 +330,9 @@ func (c *csvReader) Next() (Row, error) {
 // read reads one record. empty reports an all-empty record, returned
 // without Values; fields is its field count.
 func (c *csvReader) read() (row Row, fields int, empty bool, err error) {
+	if c.loc != nil {
+		c.loc.drop(c.skipped + c.mark)
+	}
 	rec, err := c.r.Read()
 	c.mark = c.r.InputOffset()
 	if err == io.EOF {
@@ -247,8 +343,8 @@ func (c *csvReader) read() (row Row, fields int, empty bool, err error) {
 		if !errors.As(err, &pe) {
 			return Row{}, 0, false, err
 		}
+		c.next(pe.StartLine, pe.Line)
 		pe = c.shift(pe)
-		c.num++
 		c.lastLine = pe.StartLine
 		if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && c.src.eof && c.br.Buffered() == 0 {
 			// The quote opened on StartLine was never closed: every line
@@ -264,8 +360,8 @@ func (c *csvReader) read() (row Row, fields int, empty bool, err error) {
 			Err:    fmt.Errorf("%w; check the quotes: a value with a quote must be enclosed in quotes and each inner quote doubled (\"\")", pe),
 		}, len(rec), false, nil
 	}
-	c.num++
 	line, _ := c.r.FieldPos(0)
+	c.next(line, c.recordEnd(rec))
 	line += c.lineOff
 	c.lastLine = line
 	row = Row{Num: c.num, Line: line}
@@ -282,16 +378,85 @@ func (c *csvReader) read() (row Row, fields int, empty bool, err error) {
 	row.Values = c.values(rec)
 	row.Err = c.fieldCountErr(line, len(rec))
 	if row.Err == nil {
+		row.Err = c.checkText(rec, "row "+strconv.Itoa(c.num))
+	}
+	return row, len(rec), false, nil
+}
+
+// next numbers the record read from csv.Reader line start to line end:
+// the lines between the previous record and this one were blank, and each
+// takes a row number as it does in a spreadsheet.
+func (c *csvReader) next(start, end int) {
+	c.num += max(1, start-c.endLine)
+	c.endLine = end
+}
+
+// recordEnd returns the csv.Reader line on which the record rec, just read,
+// ends: where its last field starts, plus the line breaks inside that
+// field (a quoted CRLF reads as LF).
+func (c *csvReader) recordEnd(rec []string) int {
+	last := len(rec) - 1
+	line, _ := c.r.FieldPos(last)
+	return line + strings.Count(rec[last], "\n")
+}
+
+// checkText returns the error for the record just read, rec, when it holds
+// text not valid in the file's encoding; what names it ("header",
+// "row 5").
+func (c *csvReader) checkText(rec []string, what string) error {
+	switch c.enc.kind {
+	case kindUTF8:
+		at, bad := c.loc.firstBad(c.skipped + c.mark)
+		if !bad {
+			return nil
+		}
 		for i, f := range rec {
-			if !utf8.ValidString(f) {
-				l, _ := c.r.FieldPos(i)
-				row.Err = fmt.Errorf("line %d, column %s (%q): %w; the file is probably in another encoding (such as Windows-1252): save it as UTF-8",
-					l+c.lineOff, columnLetters(i), c.columnName(i), ErrEncoding)
-				break
+			j := invalidUTF8(f)
+			if j < 0 {
+				continue
+			}
+			where := ""
+			if at >= 0 {
+				where = fmt.Sprintf(" at byte offset %d", c.base+at)
+			}
+			return fmt.Errorf("%s, %s: byte 0x%02X%s: %w; the file is probably in another encoding: run again with --encoding windows-1252 (Excel's \"CSV\" on Western Windows) or the file's encoding, or save it as \"CSV UTF-8\"",
+				what, c.column(i), f[j], where, ErrEncoding)
+		}
+	case kindLegacy:
+		for i, f := range rec {
+			if strings.ContainsRune(f, utf8.RuneError) {
+				return fmt.Errorf("%s, %s: %w", what, c.column(i), &textError{fmt.Sprintf(
+					"a byte is not defined in %s (it would read as U+FFFD); the file is probably in another encoding: check --encoding", c.enc.name)})
 			}
 		}
 	}
-	return row, len(rec), false, nil
+	return nil
+}
+
+// column describes field i of the record just read, for messages.
+func (c *csvReader) column(i int) string {
+	line, _ := c.r.FieldPos(i)
+	s := fmt.Sprintf("line %d, column %s", line+c.lineOff, columnLetters(i))
+	if c.header != nil {
+		s += fmt.Sprintf(" (%q)", c.columnName(i))
+	}
+	return s
+}
+
+// invalidUTF8 returns the index of the first byte of s that is not valid
+// UTF-8, or -1.
+func invalidUTF8(s string) int {
+	if utf8.ValidString(s) {
+		return -1
+	}
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 // values copies rec, whose slice the csv.Reader reuses, padded or cut to
@@ -373,6 +538,34 @@ func (cr *countingReader) Read(p []byte) (int, error) {
 	cr.n += int64(n)
 	if err == io.EOF {
 		cr.eof = true
+	}
+	return n, err
+}
+
+// crReader turns each CR that is not followed by LF into LF, in place,
+// for text with old Mac line ends.
+type crReader struct{ br *bufio.Reader }
+
+func (c *crReader) Read(p []byte) (int, error) {
+	n, err := c.br.Read(p)
+	b := p[:n]
+	for i := 0; ; i++ {
+		j := bytes.IndexByte(b[i:], '\r')
+		if j < 0 {
+			break
+		}
+		i += j
+		if i+1 < n {
+			if b[i+1] != '\n' {
+				b[i] = '\n'
+			}
+			continue
+		}
+		// The last byte read: its successor decides. An error (the
+		// end of the input) reads as "not LF".
+		if next, _ := c.br.Peek(1); len(next) == 0 || next[0] != '\n' {
+			b[i] = '\n'
+		}
 	}
 	return n, err
 }

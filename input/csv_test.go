@@ -180,8 +180,8 @@ func TestCSV(t *testing.T) {
 			header: []string{"A", "B"},
 			rows: []wantRow{
 				{2, 2, []string{"", ""}, ""},
-				{3, 4, []string{"", ""}, "3 fields where the header has 2"},
-				{4, 5, []string{"1", "2"}, ""},
+				{4, 4, []string{"", ""}, "3 fields where the header has 2"},
+				{5, 5, []string{"1", "2"}, ""},
 			},
 			ghost: 1,
 		},
@@ -196,7 +196,8 @@ func TestCSV(t *testing.T) {
 			in:     "A,B\n1,caf\xe9\n3,4\n",
 			header: []string{"A", "B"},
 			rows: []wantRow{
-				{2, 2, []string{"1", "caf\xe9"}, `line 2, column B ("B"): text is not valid UTF-8`},
+				{2, 2, []string{"1", "caf\xe9"}, `row 2, line 2, column B ("B"): byte 0xE9 at byte offset 9: text is not valid UTF-8; ` +
+					`the file is probably in another encoding: run again with --encoding windows-1252`},
 				{3, 3, []string{"3", "4"}, ""},
 			},
 		},
@@ -212,39 +213,45 @@ func TestCSV(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := r.Header(); !reflect.DeepEqual(got, tt.header) {
-				t.Errorf("header = %q, want %q", got, tt.header)
-			}
-			rows, err := readAll(t, r)
-			if err != nil {
-				t.Fatalf("fatal error %v", err)
-			}
-			if len(rows) != len(tt.rows) {
-				t.Fatalf("got %d rows %+v, want %d", len(rows), rows, len(tt.rows))
-			}
-			for i, w := range tt.rows {
-				got := rows[i]
-				if got.Num != w.num || got.Line != w.line {
-					t.Errorf("row %d: Num %d Line %d, want Num %d Line %d", i, got.Num, got.Line, w.num, w.line)
-				}
-				if !reflect.DeepEqual(got.Values, w.values) {
-					t.Errorf("row %d: values %q, want %q", i, got.Values, w.values)
-				}
-				switch {
-				case w.err == "" && got.Err != nil:
-					t.Errorf("row %d: unexpected error %v", i, got.Err)
-				case w.err != "" && (got.Err == nil || !strings.Contains(got.Err.Error(), w.err)):
-					t.Errorf("row %d: error %v, want one containing %q", i, got.Err, w.err)
-				}
-			}
-			if g := r.(interface{ Ghost() int }).Ghost(); g != tt.ghost {
-				t.Errorf("Ghost() = %d, want %d", g, tt.ghost)
-			}
-			// The end is sticky.
-			if _, err := r.Next(); err != io.EOF {
-				t.Errorf("Next after the end = %v, want io.EOF", err)
-			}
+			checkReader(t, r, tt.header, tt.rows, tt.ghost)
 		})
+	}
+}
+
+// checkReader reads r to the end and compares what it returns.
+func checkReader(t *testing.T, r Reader, header []string, want []wantRow, ghost int) {
+	t.Helper()
+	if got := r.Header(); !reflect.DeepEqual(got, header) {
+		t.Errorf("header = %q, want %q", got, header)
+	}
+	rows, err := readAll(t, r)
+	if err != nil {
+		t.Fatalf("fatal error %v", err)
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("got %d rows %+v, want %d", len(rows), rows, len(want))
+	}
+	for i, w := range want {
+		got := rows[i]
+		if got.Num != w.num || got.Line != w.line {
+			t.Errorf("row %d: Num %d Line %d, want Num %d Line %d", i, got.Num, got.Line, w.num, w.line)
+		}
+		if !reflect.DeepEqual(got.Values, w.values) {
+			t.Errorf("row %d: values %q, want %q", i, got.Values, w.values)
+		}
+		switch {
+		case w.err == "" && got.Err != nil:
+			t.Errorf("row %d: unexpected error %v", i, got.Err)
+		case w.err != "" && (got.Err == nil || !strings.Contains(got.Err.Error(), w.err)):
+			t.Errorf("row %d: error %v, want one containing %q", i, got.Err, w.err)
+		}
+	}
+	if g := r.(interface{ Ghost() int }).Ghost(); g != ghost {
+		t.Errorf("Ghost() = %d, want %d", g, ghost)
+	}
+	// The end is sticky.
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("Next after the end = %v, want io.EOF", err)
 	}
 }
 
@@ -315,10 +322,14 @@ func TestNewCSVErrors(t *testing.T) {
 		{"blank lines only", "\n\n\r\n", Options{}, ErrNoHeader, "empty"},
 		{"sep line only", "sep=;\n", Options{}, ErrNoHeader, "empty"},
 		{"empty header record", ",,\n1,2,3\n", Options{}, ErrNoHeader, "line 1 holds no column names"},
-		{"UTF-16", "\xff\xfeT\x00", Options{}, ErrUnsupported, "UTF-16"},
-		{"unknown encoding", "A\n", Options{Encoding: "windows-1252"}, ErrUnsupported, `encoding "windows-1252" is not supported yet`},
+		{"UTF-16 without a byte-order mark", "T\x00i\x00t\x00", Options{}, ErrUnsupported, "UTF-16 LE text without a byte-order mark; run again with --encoding utf-16le"},
+		{"UTF-16 cut off", "\xff\xfeT\x00i", Options{}, ErrEncoding, "byte offset 4: the file is not valid UTF-16 LE text: the file ends in the middle of a character"},
+		{"unknown encoding", "A\n", Options{Encoding: "windows-1521"}, ErrEncodingName, `unknown encoding name "windows-1521" (unsupported input): use one of auto, utf-8,`},
+		{"unknown encoding is unsupported", "A\n", Options{Encoding: "klingon"}, ErrUnsupported, "windows-1252"},
+		{"byte-order mark against the name", "\uFEFFA\n", Options{Encoding: "windows-1252"}, ErrUnsupported, "the file starts with a UTF-8 byte-order mark, so it is not windows-1252 text; run again without --encoding"},
 		{"bad delimiter", "A\n", Options{Delimiter: '"'}, ErrUnsupported, "cannot be a CSV delimiter"},
-		{"header not UTF-8", "Caf\xe9,B\n", Options{}, ErrEncoding, "header, line 1, column A"},
+		{"header not UTF-8", "Caf\xe9,B\n", Options{}, ErrEncoding, "header, line 1, column A: byte 0xE9 at byte offset 3: text is not valid UTF-8; the file is probably in another encoding: run again with --encoding windows-1252"},
+		{"header not UTF-8 after a BOM and sep line", "\uFEFFsep=,\nA,Caf\xe9\n", Options{}, ErrEncoding, "header, line 2, column B: byte 0xE9 at byte offset 14"},
 		{"bad quote in header", "A,B\"\n1,2\n", Options{}, csv.ErrBareQuote, "header: parse error on line 1"},
 	}
 	for _, tt := range tests {
@@ -367,7 +378,6 @@ func TestOpen(t *testing.T) {
 		}
 	})
 	for _, tt := range []struct{ file, msg string }{
-		{"in.xlsx", "XLSX input is not supported yet"},
 		{"in.xls", ".xls"},
 		{"in.json", `".json"`},
 		{"noext", "no file extension"},
