@@ -2,14 +2,19 @@ package main
 
 import (
 	"bytes"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/emulator"
 )
 
 // helpdeskPath is the sample that needs samples/mapping.yaml.
@@ -207,5 +212,71 @@ func TestGenerateSamples(t *testing.T) {
 	}
 	if !bytes.Equal(committed, want) {
 		t.Errorf("%s is not what the generator writes; run UPDATE_SAMPLES=1 go test -run TestGenerateSamples ./cmd/srimport", helpdeskPath)
+	}
+}
+
+// TestHelpdeskSampleContent imports the helpdesk sample through
+// samples/mapping.yaml into an emulator and checks what the service
+// received for a few telling rows: the text id with its leading zeros, the
+// date as shown, a multi-line body, non-ASCII text, each priority scale, a
+// cell that already says critical, an empty priority, contact, country and
+// notes with provenance.
+func TestHelpdeskSampleContent(t *testing.T) {
+	em := emulator.New(emulator.Config{Token: "t"})
+	srv := httptest.NewServer(em)
+	defer srv.Close()
+	env := map[string]string{"SRIMPORT_BASE_URL": srv.URL, "SRIMPORT_TOKEN": "t"}
+	var out, errb bytes.Buffer
+	code := run([]string{"import", "--workers", "1", "--mapping", filepath.Join("..", "..", "samples", "mapping.yaml"),
+		"--report", filepath.Join(t.TempDir(), "report.csv"), helpdeskPath},
+		stdio{in: strings.NewReader(""), out: &out, err: &errb}, func(k string) string { return env[k] })
+	if code != exitRowsFailed {
+		t.Fatalf("exit %d, want %d (three invalid rows)\n%s%s", code, exitRowsFailed, out.String(), errb.String())
+	}
+	byTitle := map[string]client.ServiceRequest{}
+	for _, sr := range em.ServiceRequests() {
+		byTitle[sr.Title] = sr
+	}
+	if len(byTitle) != 27 {
+		t.Fatalf("%d service requests, want 27", len(byTitle))
+	}
+	notes := func(sr client.ServiceRequest) []string {
+		var texts []string
+		for _, n := range sr.Notes {
+			texts = append(texts, n.Text)
+		}
+		return texts
+	}
+
+	sr := byTitle["Reserved instance not applied to subscription"]
+	if sr.Severity != client.SeverityCritical || sr.SupportTopicID != "32451178" || sr.ProductName != "Azure Reservations" ||
+		sr.CountryCode != "NL" || !strings.Contains(sr.Description, "\nSubscription: 4f1c-prod\n") {
+		t.Errorf("row 2: %+v", sr)
+	}
+	if c := sr.PrimaryContact; c == nil || c.FirstName != "Noor" || c.LastName != "Haddad" || c.Email != "noor@fabrikam.example" || c.PhoneNumber != "+31 20 555 0143" {
+		t.Errorf("row 2 contact: %+v", sr.PrimaryContact)
+	}
+	if got, want := notes(sr), []string{"Helpdesk ticket 000417, opened 2026-03-02", "Customer escalated twice already", "imported from helpdesk.xlsx row 2"}; !slices.Equal(got, want) {
+		t.Errorf("row 2 notes %q, want %q", got, want)
+	}
+	if sr := byTitle["Invoice shows duplicate line for Microsoft 365 E3"]; sr.PrimaryContact == nil || sr.PrimaryContact.LastName != "Groß" || sr.CountryCode != "DE" {
+		t.Errorf("row 3: %+v", sr)
+	}
+	if sr := byTitle["Cannot add new customer tenant"]; sr.CountryCode != "JP" {
+		t.Errorf("row 4: country %q, want JP from 日本", sr.CountryCode)
+	}
+	for title, want := range map[string]client.Severity{
+		"Credit note missing for cancelled seats":         client.SeverityModerate, // p2
+		"Reseller relationship request expired":           client.SeverityMinimal,  // Low
+		"Azure subscription suspended after payment":      client.SeverityCritical, // Sev A
+		"Trial did not convert to paid":                   client.SeverityCritical, // critical, not a key
+		"Cannot download reconciliation file":             client.SeverityModerate, // empty
+		"Reservation exchange failed":                     client.SeverityCritical, // " high "
+		"Marketplace offer not visible to customer":       client.SeverityModerate, // moderate, not a key
+		"Cannot cancel annual subscription within window": client.SeverityCritical, // SEV A
+	} {
+		if got := byTitle[title].Severity; got != want {
+			t.Errorf("%q: severity %v, want %v", title, got, want)
+		}
 	}
 }
