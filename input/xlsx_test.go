@@ -308,8 +308,11 @@ func TestXLSXSheets(t *testing.T) {
 		_, err = f.NewSheet("Archive")
 		xlsxMust(t, err)
 		xlsxMust(t, f.SetSheetRow("Archive", "A1", &[]any{"Old"}))
+		_, err = f.NewSheet("Secret")
+		xlsxMust(t, err)
 		f.SetActiveSheet(i)
 		xlsxMust(t, f.SetSheetVisible("Lookup", false))
+		xlsxMust(t, f.SetSheetVisible("Secret", false, true))
 	})
 	t.Run("default skips the hidden sheet", func(t *testing.T) {
 		r, rows := xlsxReadAll(t, path, Options{})
@@ -317,7 +320,7 @@ func TestXLSXSheets(t *testing.T) {
 			t.Fatalf("header %q, rows %+v", h, rows)
 		}
 		notes := r.(interface{ Notes() []string }).Notes()
-		if len(notes) != 1 || !strings.Contains(notes[0], `using sheet "Tickets"; hidden sheets skipped: "Lookup"`) || !strings.Contains(notes[0], `"Archive"`) {
+		if len(notes) != 1 || !strings.Contains(notes[0], `using sheet "Tickets"; hidden sheets skipped: "Lookup", "Secret"`) || !strings.Contains(notes[0], `"Archive"`) {
 			t.Errorf("Notes() = %q", notes)
 		}
 	})
@@ -335,7 +338,7 @@ func TestXLSXSheets(t *testing.T) {
 	})
 	t.Run("unknown", func(t *testing.T) {
 		_, err := openXLSX(path, Options{Sheet: "Tikets"})
-		if !errors.Is(err, ErrNoSheet) || !strings.Contains(err.Error(), `"Lookup" (hidden), "Tickets", "Archive"`) {
+		if !errors.Is(err, ErrNoSheet) || !strings.Contains(err.Error(), `"Lookup" (hidden), "Tickets", "Archive", "Secret" (hidden)`) {
 			t.Errorf("err = %v", err)
 		}
 	})
@@ -355,6 +358,22 @@ func TestXLSXEncrypted(t *testing.T) {
 	_, rows := xlsxReadAll(t, path, Options{Password: "s3cret"})
 	if len(rows) != 1 || rows[0].Values[0] != "secret row" {
 		t.Errorf("rows = %+v", rows)
+	}
+	plain := xlsxSave(t, func(f *excelize.File) {
+		xlsxMust(t, f.SetSheetRow("Sheet1", "A1", &[]any{"Title"}))
+	})
+	r, _ := xlsxReadAll(t, plain, Options{Password: "s3cret"})
+	if notes := r.(interface{ Notes() []string }).Notes(); len(notes) != 1 || !strings.Contains(notes[0], "not password-protected") {
+		t.Errorf("Notes() = %q", notes)
+	}
+}
+
+func TestXLSXDateCells(t *testing.T) {
+	rows := `<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c><c r="B1" t="inlineStr"><is><t>b</t></is></c><c r="C1" t="inlineStr"><is><t>c</t></is></c></row>
+<row r="2"><c r="A2" t="d"><v>2024-03-05T14:30:00Z</v></c><c r="B2" t="d" s="1"><v>2024-03-05T14:30:00</v></c><c r="C2" t="d"><v>2024-03-05</v></c></row>`
+	_, got := xlsxReadAll(t, xlsxRaw(t, rows, nil, nil), Options{})
+	if want := []string{"2024-03-05T14:30:00", "2024-03-05", "2024-03-05"}; len(got) != 1 || !slices.Equal(got[0].Values, want) {
+		t.Errorf("rows = %+v, want %q", got, want)
 	}
 }
 
