@@ -82,8 +82,9 @@ func FuzzTemplate(f *testing.F) {
 // FuzzValueMap checks the value-map engine on any keys, values, default
 // and cell: Compile and Map never panic; a cell equal to a key, whatever
 // its case (as strings.EqualFold sees it) and surrounding whitespace,
-// yields that key's value; an unmapped cell yields the default, or is
-// ErrUnmappedValue naming it when there is none; and for severity every
+// yields that key's value; another non-blank cell yields the "*" key's
+// value, or is ErrUnmappedValue naming it; a blank cell yields the
+// default; and for severity every
 // result is a severity or a typed error. large pads the map past the size
 // at which lookups switch to an index.
 func FuzzValueMap(f *testing.F) {
@@ -93,6 +94,7 @@ func FuzzValueMap(f *testing.F) {
 	f.Add("a", "x", "A", "y", "", "a", false)
 	f.Add("Ünïcode", "moderate", "\xff", "minimal", "moderate", "üNÏCODE", false)
 	f.Add("x", "", "y", "critical", "", "critical", false)
+	f.Add("*", "minimal", "P1", "critical", "moderate", "P9", false)
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, def, cellText string, large bool) {
 		vmap := map[string]string{k1: v1, k2: v2}
 		if large {
@@ -105,6 +107,12 @@ func FuzzValueMap(f *testing.F) {
 		var pairs []pair
 		for k, v := range vmap {
 			pairs = append(pairs, pair{strings.TrimSpace(k), strings.TrimSpace(v)})
+		}
+		var star *pair
+		for i := range pairs {
+			if pairs[i].key == OtherKey {
+				star = &pairs[i]
+			}
 		}
 		cells := []string{cellText, " \t" + strings.TrimSpace(k1) + " ", strings.ToUpper(k1), strings.ToLower(k2), "\n" + strings.ToTitle(k2)}
 
@@ -154,14 +162,18 @@ func FuzzValueMap(f *testing.F) {
 					if err != nil || !strings.EqualFold(got, trimmed) {
 						t.Fatalf("severity name %q does not pass through: got %q, %v", cell, got, err)
 					}
-				case trimmed != "" && def == "":
+				case trimmed != "" && star != nil:
+					if target == fProductName && (err != nil || got != star.val) {
+						t.Fatalf("unmapped %q: got %q, %v; want the \"*\" value %q", cell, got, err, star.val)
+					}
+				case trimmed != "":
 					var fe *FieldError
 					if !errors.Is(err, ErrUnmappedValue) || !errors.As(err, &fe) || fe.Value != trimmed {
-						t.Fatalf("unmapped %q without default: err %v, want ErrUnmappedValue naming it", cell, err)
+						t.Fatalf("unmapped %q without a \"*\" key: err %v, want ErrUnmappedValue naming it", cell, err)
 					}
 				case !strings.Contains(def, "{{") && target == fProductName:
 					if err != nil || got != strings.TrimSpace(def) {
-						t.Fatalf("unmapped %q: got %q, %v; want the default %q", cell, got, err, def)
+						t.Fatalf("blank %q: got %q, %v; want the default %q", cell, got, err, def)
 					}
 				}
 				if err != nil && target == fSeverity && !errors.Is(err, ErrUnmappedValue) && !errors.Is(err, ErrSeverity) && !errors.Is(err, ErrRequired) {

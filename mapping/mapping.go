@@ -49,6 +49,10 @@ type Options struct {
 	Topics []client.SupportTopic
 }
 
+// OtherKey is the value-map key that catches every value no other key
+// names. Without it, such a value is ErrUnmappedValue.
+const OtherKey = "*"
+
 // DefaultLocale is the agent locale when Options.Locale is empty.
 const DefaultLocale = "en-US"
 
@@ -157,14 +161,17 @@ func (s *source) eval(values []string) (v string, col int, err *ruleError) {
 			// own words must not turn "critical" into its default.
 			return v, col, nil
 		}
-		if !blank && !s.hasDef {
+		if !blank {
+			if other, ok := s.vmap.lookup(OtherKey); ok {
+				return other, col, nil
+			}
 			also := ""
 			if s.enum {
 				also = " (or a severity: critical, moderate, minimal)"
 			}
-			return v, col, newRule(ErrUnmappedValue, quote(v)+" is not in the value map of "+s.path+"; expected one of "+quoteList(s.vmap.keys, 20)+also+", or give the field a default")
+			return v, col, newRule(ErrUnmappedValue, quote(v)+" is not in the value map of "+s.path+"; expected one of "+quoteList(s.vmap.keys, 20)+also+
+				`; add it to the map, or a "*" key for every other value`)
 		}
-		blank = true // unmapped: the default applies
 	}
 	if blank && s.hasDef {
 		d, _ := s.def.render(values)

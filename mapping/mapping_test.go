@@ -367,12 +367,6 @@ func TestSpecCLIExample(t *testing.T) {
 				Notes:      []client.Note{{Text: "imported from tickets.csv row 5"}},
 				Attributes: &client.Attributes{ObjectType: client.ObjectServiceRequest},
 			}}},
-		{[]string{"Unmapped priority", "1", "Body", "urgent", "", "", "", ""},
-			Request{Row: 5, Locale: "fr-FR", SR: client.ServiceRequest{
-				Title: "Unmapped priority (1)", Description: "Body", Severity: client.SeverityModerate, SupportTopicID: "32444671",
-				Notes:      []client.Note{{Text: "imported from tickets.csv row 5"}},
-				Attributes: &client.Attributes{ObjectType: client.ObjectServiceRequest},
-			}}},
 	}
 	for _, tt := range tests {
 		req, err := m.Map(tt.values, 5)
@@ -382,6 +376,11 @@ func TestSpecCLIExample(t *testing.T) {
 		if !reflect.DeepEqual(*req, tt.want) {
 			t.Errorf("Map(%q) =\n%+v\nwant\n%+v", tt.values, *req, tt.want)
 		}
+	}
+	// The default fills blank cells only: a priority the map does not know
+	// is reported, not quietly made moderate.
+	if _, err := m.Map([]string{"Unmapped priority", "1", "Body", "urgent", "", "", "", ""}, 5); !errors.Is(err, ErrUnmappedValue) {
+		t.Errorf("unmapped priority: err %v, want ErrUnmappedValue", err)
 	}
 	wantFields := []Binding{
 		{"title", `template "{{Subject}} ({{Ticket ID}})"`},
@@ -461,16 +460,18 @@ fields:
 	}{
 		{"mapped, case and spaces ignored", `{value: "{{Prio}}", map: {P1: critical, " low ": minimal}}`, " LOW", "", "minimal", nil, ""},
 		{"unmapped without default", `{value: "{{Prio}}", map: {P1: critical, P2: moderate}}`, "P9", "", "", ErrUnmappedValue,
-			`row 4, column "Prio" (severity): "P9" is not in the value map of fields.severity; expected one of "P1", "P2" (or a severity: critical, moderate, minimal), or give the field a default`},
+			`row 4, column "Prio" (severity): "P9" is not in the value map of fields.severity; expected one of "P1", "P2" (or a severity: critical, moderate, minimal); add it to the map, or a "*" key for every other value`},
 		{"a severity name passes through", `{value: "{{Prio}}", map: {P1: critical}}`, " Critical ", "", "critical", nil, ""},
 		{"a severity name passes through before the default", `{value: "{{Prio}}", map: {P1: critical, High: critical}, default: moderate}`, "MINIMAL", "", "minimal", nil, ""},
 		{"a key wins over the pass-through", `{value: "{{Prio}}", map: {critical: moderate}, default: minimal}`, "critical", "", "moderate", nil, ""},
-		{"numbers do not pass through", `{value: "{{Prio}}", map: {P1: critical}, default: minimal}`, "1", "", "minimal", nil, ""},
+		{"numbers do not pass through", `{value: "{{Prio}}", map: {P1: critical, "*": minimal}}`, "1", "", "minimal", nil, ""},
 		{"numbers without default are unmapped", `{value: "{{Prio}}", map: {P1: critical}}`, "1", "", "", ErrUnmappedValue, `"1" is not in the value map`},
 		{"unmapped with an empty-string key and no default", `{value: "{{Prio}}", map: {"": moderate, P1: critical}}`, "P7", "", "", ErrUnmappedValue, `"P7" is not in the value map`},
 		{"keys fold like EqualFold", `{value: "{{Prio}}", map: {"ſev a": critical}}`, "SEV A", "", "critical", nil, ""},
 		{"large map folds like EqualFold", `{value: "{{Prio}}", map: {a: critical, b: critical, c: critical, d: critical, e: critical, f: critical, g: critical, h: critical, "ſ": minimal, j: critical}}`, "S", "", "minimal", nil, ""},
-		{"unmapped uses default", `{value: "{{Prio}}", map: {P1: critical}, default: minimal}`, "P9", "", "minimal", nil, ""},
+		{"unmapped is an error even with a default", `{value: "{{Prio}}", map: {P1: critical}, default: minimal}`, "P9", "", "", ErrUnmappedValue, `"P9" is not in the value map`},
+		{"a star key takes every other value", `{value: "{{Prio}}", map: {P1: critical, "*": minimal}, default: moderate}`, "P9", "", "minimal", nil, ""},
+		{"a star key does not take blanks", `{value: "{{Prio}}", map: {P1: critical, "*": minimal}, default: moderate}`, "", "", "moderate", nil, ""},
 		{"empty uses default", `{value: "{{Prio}}", map: {P1: critical}, default: minimal}`, "", "", "minimal", nil, ""},
 		{"empty without default is required", `{value: "{{Prio}}", map: {P1: critical}}`, " ", "", "", ErrRequired, `column "Prio" (severity): required`},
 		{"empty key maps blanks", `{value: "{{Prio}}", map: {"": minimal, P1: critical}}`, "", "", "minimal", nil, ""},
@@ -507,7 +508,7 @@ fields: {title: "{{Title}}", description: "{{Description}}", severity: "{{Severi
 notes:
   - "{{Comment}}"
   - "Old ticket: {{Ref}}"
-  - {value: "{{Ref}}", map: {X1: "escalated before"}, default: ""}
+  - {value: "{{Ref}}", map: {X1: "escalated before", "*": ""}}
   - "constant note"
 provenance: true
 `, header, Options{File: "backlog.csv"})

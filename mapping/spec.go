@@ -81,18 +81,18 @@ type NotesSpec []FieldSpec
 //
 // Map, when set, translates the value: keys match case-insensitively after
 // trimming (as strings.EqualFold compares), and the mapped text is used as
-// it is (it is not a template). Default (a template too) is used when the
-// value is blank, and, when Map is set, when the value is not one of its
-// keys. One exception: for severity, a value that is already a severity
-// name (critical, moderate or minimal, in any case) and is not a key
-// passes through as itself, so a map of a helpdesk's own words never turns
-// "critical" into the default. Any other value that is not a key, with no
-// default, is ErrUnmappedValue. A blank value is looked up too, so a ""
-// key can name what empty cells mean: with a "" key and no default, blank
-// cells get the "" key's value and unknown values are errors.
+// it is (it is not a template). A value that is not a key is
+// ErrUnmappedValue — a typo or a new helpdesk level must not be silently
+// changed — unless the map has the key "*" (OtherKey), whose value then
+// applies. For severity, a value that is already a severity name
+// (critical, moderate or minimal, in any case) and is not a key passes
+// through as itself, so a map of a helpdesk's own words never rejects or
+// changes "critical". Default (a template too) is used when the value is
+// blank; a blank value is looked up in the map first, so a "" key works as
+// well.
 //
-// In a mapping file, default: "" is a default too: unmapped values become
-// blank. A FieldSpec with neither value nor default is unset.
+// In a mapping file, default: "" is a default too. A FieldSpec with
+// neither value nor default is unset.
 type FieldSpec struct {
 	Value   string
 	Map     map[string]string

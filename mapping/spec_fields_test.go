@@ -25,7 +25,7 @@ fields:
   supportTopicName: "{{Topic}}"
   productName: "{{Product}}"
   productId: "{{SKU}}"
-  countryCode: {value: "{{Land}}", map: {Deutschland: DE, Nederland: NL}, default: ""}
+  countryCode: {value: "{{Land}}", map: {Deutschland: DE, Nederland: NL, "*": ""}}
   primaryContact:
     firstName: "{{First}}"
     lastName: "{{Last}}"
@@ -56,7 +56,7 @@ provenance: true
 		t.Errorf("Map =\n%+v\nwant\n%+v", *req, want)
 	}
 
-	// Blank language: --locale; unknown country: the "" default drops it;
+	// Blank language: --locale; unknown country: the "*" key drops it;
 	// no contact columns: no contact.
 	row = []string{"1", "s", "b", "", "Partner Center account", "", "", "Atlantis", " ", "", "", "", "", "", ""}
 	req, err = m.Map(row, 10)
@@ -72,7 +72,7 @@ provenance: true
 }
 
 // TestPassThroughIsForSeverityOnly: other fields' maps send unmapped
-// values to the default even when they look like a severity.
+// values to the "*" key even when they look like a severity.
 func TestPassThroughIsForSeverityOnly(t *testing.T) {
 	m := mustCompile(t, `
 fields:
@@ -80,10 +80,10 @@ fields:
   description: d
   severity: minimal
   supportTopicId: "1"
-  productName: {value: "{{P}}", map: {a: Alpha}, default: Other}
+  productName: {value: "{{P}}", map: {a: Alpha, "*": Other}}
 `, []string{"P"}, Options{})
 	if got := mustMap(t, m, []string{"critical"}).SR.ProductName; got != "Other" {
-		t.Errorf("productName %q, want the default", got)
+		t.Errorf("productName %q, want the \"*\" value", got)
 	}
 }
 
