@@ -157,9 +157,9 @@ func TestFaultsNoDuplicatesNoLoss(t *testing.T) {
 	const n = 300
 	s := newSetup(t, genCSV(n, nil), emulator.Config{
 		Seed:  42,
-		Quota: 2000, Burst: 40,
+		Quota: 200, Burst: 5,
 		Faults: emulator.Faults{ResetAfter: 0.05, Error500Before: 0.05, Error500After: 0.02, Truncated201: 0.02},
-	}, client.Config{Workers: 16, Retries: 12})
+	}, client.Config{Workers: 16, Retries: 12, Rate: 260}) // just above the quota: some 429s, not a storm of 1 s waits
 	sum, err := s.run(context.Background(), 16)
 	if err != nil {
 		t.Fatal(err)
