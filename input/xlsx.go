@@ -16,7 +16,7 @@ var (
 	// password was given.
 	ErrEncrypted = errors.New("workbook is password-protected; pass --password")
 	// ErrPassword means the password given does not open the workbook.
-	ErrPassword = errors.New("the password does not open the workbook")
+	ErrPassword = errors.New("wrong password: it does not open the workbook; check --password")
 	// ErrNotXLSX means the file is not an Excel 2007+ workbook whatever
 	// its name says: a legacy .xls, an OpenDocument .ods, a binary .xlsb,
 	// a CSV file renamed to .xlsx, and so on. It wraps ErrUnsupported.
