@@ -37,9 +37,10 @@ type Reader interface {
 // Options tell Open and NewCSV how to read a file. The zero value reads a
 // UTF-8 CSV file with a detected delimiter.
 type Options struct {
-	// Encoding names the CSV text encoding. "" and "auto" read UTF-8 with
-	// or without a byte-order mark ("utf-8" names it explicitly); a
-	// UTF-16 byte-order mark or any other name is ErrUnsupported for now.
+	// Encoding names the CSV text encoding. "" and "auto" read UTF-8
+	// with or without a byte-order mark, or UTF-16/UTF-32 by their
+	// byte-order mark; any WHATWG or IANA name (utf-16le, windows-1252,
+	// latin1, iso-8859-15, shift_jis, …) names it. See NewCSV.
 	Encoding string
 	// Delimiter separates CSV fields. 0 detects it: an Excel "sep=X"
 	// first line names it (and is skipped); otherwise the most frequent
@@ -61,8 +62,9 @@ var (
 	ErrNoHeader = errors.New("no header row")
 	// ErrUnsupported means the file's format or encoding cannot be read.
 	ErrUnsupported = errors.New("unsupported input")
-	// ErrEncoding means text is not valid in the file's encoding (today:
-	// not valid UTF-8). A row with such text is returned with Row.Err
-	// wrapping it; a header with such text makes NewCSV fail.
+	// ErrEncoding means text is not valid in the file's encoding: not
+	// valid UTF-8, a byte the named code page does not define, or
+	// malformed UTF-16/UTF-32. A row with such text is returned with
+	// Row.Err wrapping it; a header with such text makes NewCSV fail.
 	ErrEncoding = errors.New("text is not valid UTF-8")
 )
