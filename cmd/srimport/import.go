@@ -120,7 +120,7 @@ func runImport(ctx context.Context, io stdio, o *importOptions, file string) err
 		logger.Debug("support topics unavailable; topic ids are checked by the service only", "err", err)
 		topics = nil
 	}
-	p, err := o.open(file, topics)
+	p, err := o.open(io.err, file, topics)
 	if err != nil {
 		return err
 	}

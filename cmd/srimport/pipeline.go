@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -38,8 +39,8 @@ func (o *inputOptions) addFlags(cmd *cobra.Command, getenv env) {
 	f := cmd.Flags()
 	f.StringVar(&o.mapping, "mapping", getenv("SRIMPORT_MAPPING"), "mapping file (YAML); without it, headers are matched to fields by name ($SRIMPORT_MAPPING)")
 	f.StringVar(&o.sheet, "sheet", "", "XLSX sheet (default: the first visible sheet)")
-	f.StringVar(&o.password, "password", "", "password of an encrypted XLSX workbook")
-	f.StringVar(&o.encoding, "encoding", "auto", "CSV text encoding: auto (UTF-8, with or without BOM)")
+	f.StringVar(&o.password, "password", getenv("SRIMPORT_PASSWORD"), "password of an encrypted XLSX workbook ($SRIMPORT_PASSWORD keeps it out of the process list)")
+	f.StringVar(&o.encoding, "encoding", "auto", "CSV text encoding: auto (UTF-8 with or without BOM; UTF-16/32 by BOM),\nor a name such as windows-1252, iso-8859-15, utf-16le, shift_jis")
 	f.StringVar(&o.delimiter, "delimiter", "", `CSV delimiter: one character or "tab" (default: detected among , ; tab |)`)
 	f.StringVar(&o.locale, "locale", envOr(getenv, "SRIMPORT_LOCALE", "en-US"), "agent locale for rows that do not set one ($SRIMPORT_LOCALE)")
 	f.StringVar(&o.summary, "summary", "", "write the run summary as JSON to this file")
@@ -92,8 +93,9 @@ type pipeline struct {
 }
 
 // open opens the input file and compiles the mapping against its header.
-// topics, when known, let validation check support topics.
-func (o *inputOptions) open(file string, topics []client.SupportTopic) (*pipeline, error) {
+// topics, when known, let validation check support topics. Remarks on how
+// the file is read (hidden sheets skipped) go to notes.
+func (o *inputOptions) open(notes io.Writer, file string, topics []client.SupportTopic) (*pipeline, error) {
 	opts, err := o.inputOpts()
 	if err != nil {
 		return nil, err
@@ -101,6 +103,11 @@ func (o *inputOptions) open(file string, topics []client.SupportTopic) (*pipelin
 	src, err := input.Open(file, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if n, ok := src.(interface{ Notes() []string }); ok {
+		for _, note := range n.Notes() {
+			fmt.Fprintf(notes, "srimport: %s: %s\n", file, note)
+		}
 	}
 	mopts := mapping.Options{File: filepath.Base(file), Locale: o.locale, Topics: topics}
 	var m *mapping.Mapper

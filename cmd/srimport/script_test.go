@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/srimport/srimport/emulator"
 )
@@ -44,6 +47,8 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":        cmdExits,
 			"emulator-has": cmdEmulatorHas,
+			"csv2xlsx":     cmdCSV2XLSX,
+			"recode":       cmdRecode,
 		},
 	})
 }
@@ -102,6 +107,63 @@ func cmdEmulatorHas(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("emulator holds %d service requests, report has %d created rows", n, created)
 	}
 	fmt.Fprintf(ts.Stdout(), "emulator confirms %d created rows\n", created)
+}
+
+// cmdCSV2XLSX writes a CSV file's records as the first visible sheet,
+// "Tickets", of a new workbook, as Excel would store typed-in text:
+//
+//	csv2xlsx [-hidden SHEET] [-password P] IN.csv OUT.xlsx
+//
+// -hidden puts a hidden sheet before it; -password encrypts the workbook.
+func cmdCSV2XLSX(ts *testscript.TestScript, neg bool, args []string) {
+	fs := flag.NewFlagSet("csv2xlsx", flag.ContinueOnError)
+	hidden := fs.String("hidden", "", "")
+	password := fs.String("password", "", "")
+	if neg || fs.Parse(args) != nil || fs.NArg() != 2 {
+		ts.Fatalf("usage: csv2xlsx [-hidden SHEET] [-password P] IN.csv OUT.xlsx")
+	}
+	in, err := os.Open(ts.MkAbs(fs.Arg(0)))
+	ts.Check(err)
+	defer in.Close()
+	recs, err := csv.NewReader(in).ReadAll()
+	ts.Check(err)
+
+	f := excelize.NewFile()
+	defer f.Close()
+	ts.Check(f.SetSheetName("Sheet1", "Tickets"))
+	if *hidden != "" {
+		_, err := f.NewSheet(*hidden)
+		ts.Check(err)
+		ts.Check(f.MoveSheet(*hidden, "Tickets"))
+		ts.Check(f.SetCellStr(*hidden, "A1", "not the data"))
+		ts.Check(f.SetSheetVisible(*hidden, false))
+		f.SetActiveSheet(1)
+	}
+	for i, rec := range recs {
+		for j, v := range rec {
+			cell, err := excelize.CoordinatesToCellName(j+1, i+1)
+			ts.Check(err)
+			ts.Check(f.SetCellStr("Tickets", cell, v))
+		}
+	}
+	ts.Check(f.SaveAs(ts.MkAbs(fs.Arg(1)), excelize.Options{Password: *password}))
+}
+
+// cmdRecode rewrites a UTF-8 file in another encoding, as a legacy export
+// would have written it:
+//
+//	recode ENCODING IN OUT
+func cmdRecode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: recode ENCODING IN OUT")
+	}
+	enc, err := htmlindex.Get(args[0])
+	ts.Check(err)
+	b, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	out, err := enc.NewEncoder().Bytes(b)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), out, 0o644))
 }
 
 func copyDir(src, dst string) error {

@@ -32,7 +32,7 @@ Prints how many rows are valid and which rules the invalid ones break; with
 }
 
 func runValidate(ctx context.Context, io stdio, o *inputOptions, file string) error {
-	p, err := o.open(file, nil)
+	p, err := o.open(io.err, file, nil)
 	if err != nil {
 		return err
 	}
