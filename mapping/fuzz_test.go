@@ -2,7 +2,9 @@ package mapping
 
 import (
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +22,9 @@ func FuzzTemplate(f *testing.F) {
 		"{{a}}}", "{{{a}}", "a{{b}}c{{d}}e", "{{a{{b}}}}", "ünï{{cödé}}", "\x00{{\xff}}",
 	} {
 		f.Add(s)
+	}
+	for _, fs := range sampleFieldSpecs(f) {
+		f.Add(fs.Value)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		segs, err := parseTemplate(s)
@@ -95,6 +100,13 @@ func FuzzValueMap(f *testing.F) {
 	f.Add("Ünïcode", "moderate", "\xff", "minimal", "moderate", "üNÏCODE", false)
 	f.Add("x", "", "y", "critical", "", "critical", false)
 	f.Add("*", "minimal", "P1", "critical", "moderate", "P9", false)
+	for _, fs := range sampleFieldSpecs(f) {
+		keys := slices.Sorted(maps.Keys(fs.Map))
+		for i := 0; i+1 < len(keys); i += 2 {
+			k1, k2 := keys[i], keys[i+1]
+			f.Add(k1, fs.Map[k1], k2, fs.Map[k2], fs.Default, strings.ToUpper(k2), len(keys) > 2)
+		}
+	}
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, def, cellText string, large bool) {
 		vmap := map[string]string{k1: v1, k2: v2}
 		if large {
@@ -185,4 +197,27 @@ func FuzzValueMap(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sampleFieldSpecs returns every field of samples/mapping.yaml, the fuzz
+// targets' seeds.
+func sampleFieldSpecs(f *testing.F) []FieldSpec {
+	spec, err := LoadSpec("../samples/mapping.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	fl, pc := spec.Fields, spec.Fields.PrimaryContact
+	all := []FieldSpec{spec.Locale, fl.Title, fl.Description, fl.Severity, fl.SupportTopicID, fl.SupportTopicName,
+		fl.ProductName, fl.ProductID, fl.CountryCode, pc.FirstName, pc.LastName, pc.Email, pc.PhoneNumber}
+	all = append(all, spec.Notes...)
+	var set []FieldSpec
+	for _, fs := range all {
+		if !fs.IsZero() {
+			set = append(set, fs)
+		}
+	}
+	if len(set) < 5 {
+		f.Fatalf("samples/mapping.yaml yields only %d fields", len(set))
+	}
+	return set
 }
