@@ -187,8 +187,8 @@ func (p *xlsxPackage) part(name string) *zip.File {
 	return p.folded[strings.ToLower(name)]
 }
 
-// readSmall reads a part that is held in memory whole.
-func (p *xlsxPackage) readSmall(name string) ([]byte, error) {
+// openPart opens the part called name.
+func (p *xlsxPackage) openPart(name string) (io.ReadCloser, error) {
 	zf := p.part(name)
 	if zf == nil {
 		return nil, fmt.Errorf("%w: part %s is missing", ErrCorrupt, name)
@@ -196,6 +196,15 @@ func (p *xlsxPackage) readSmall(name string) ([]byte, error) {
 	rc, err := zf.Open()
 	if err != nil {
 		return nil, xlsxCorrupt(name, err)
+	}
+	return rc, nil
+}
+
+// readSmall reads a part that is held in memory whole.
+func (p *xlsxPackage) readSmall(name string) ([]byte, error) {
+	rc, err := p.openPart(name)
+	if err != nil {
+		return nil, err
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, maxSmallPart+1))
@@ -456,13 +465,9 @@ func (p *xlsxPackage) relPart(typ, def string) string {
 // openStream opens a part to be read as a stream, counted against
 // maxStreamPart and maxTagGap.
 func (p *xlsxPackage) openStream(name string) (io.ReadCloser, error) {
-	zf := p.part(name)
-	if zf == nil {
-		return nil, fmt.Errorf("%w: part %s is missing", ErrCorrupt, name)
-	}
-	rc, err := zf.Open()
+	rc, err := p.openPart(name)
 	if err != nil {
-		return nil, xlsxCorrupt(name, err)
+		return nil, err
 	}
 	return &guardReader{rc: rc, name: name, limit: maxStreamPart, gap: maxTagGap}, nil
 }
