@@ -60,6 +60,8 @@ type FieldError struct {
 	Err    error  // the rule broken, wrapping one of this package's sentinels
 }
 
+// Error reads `row 5, column "Prio" (severity): <the rule broken>`, naming
+// "mapping constant" when the value came from the mapping file itself.
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	if e.Row > 0 {
