@@ -116,7 +116,7 @@ func AutoSpec(header []string) (*Spec, error) {
 	}
 	if len(missing) > 0 {
 		return nil, newRule(ErrNoColumn, "no column for "+strings.Join(missing, ", ")+
-			". Headers: "+strings.Join(header, ", ")+
+			". The file's columns are: "+quoteList(header, 100)+
 			". Name the columns after the fields (Title, Description, Severity, SupportTopicId; case, spaces, _ and - do not matter), or map them with --mapping FILE")
 	}
 	return spec, nil

@@ -239,6 +239,9 @@ func Compile(spec *Spec, header []string, opts Options) (*Mapper, error) {
 	if len(missing) > 0 {
 		c.errs = append(c.errs, newRule(ErrNoColumn, "the mapping does not set "+strings.Join(missing, ", ")+"; every service request needs them: add them under fields:"))
 	}
+	if c.unknown {
+		c.errs = append(c.errs, errors.New("the file's columns are: "+quoteList(header, 100)))
+	}
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
@@ -250,6 +253,9 @@ type compiler struct {
 	m     *Mapper
 	index map[string]int // folded header name → first column
 	errs  []error
+	// unknown is set once a template names a column the file lacks; the
+	// file's columns are listed once, after every problem.
+	unknown bool
 }
 
 func (c *compiler) source(e entry) source {
@@ -332,6 +338,7 @@ func (c *compiler) constant(e entry, what string, t *tmpl) {
 // template parses and resolves one template.
 func (c *compiler) template(path, text string) tmpl {
 	t := tmpl{src: text}
+	unknown := false
 	segs, err := parseTemplate(text)
 	if err != nil {
 		c.errs = append(c.errs, newRule(ErrTemplate, path+": "+err.Error()+" in "+strconv.Quote(text)))
@@ -346,12 +353,13 @@ func (c *compiler) template(path, text string) tmpl {
 		i, ok := c.index[strings.ToLower(s.text)]
 		if !ok {
 			c.errs = append(c.errs, c.unknownColumn(s.text, path))
+			unknown = true
 			continue
 		}
 		t.parts = append(t.parts, part{col: i})
 		t.cols = append(t.cols, i)
 	}
-	if len(t.cols) == 0 {
+	if len(t.cols) == 0 && !unknown { // not a constant: a column is missing
 		t.konst = strings.TrimSpace(text)
 	}
 	return t
@@ -362,7 +370,8 @@ func (c *compiler) unknownColumn(name, path string) error {
 	if near, ok := closest(name, c.m.header); ok {
 		msg += "; did you mean " + strconv.Quote(near) + "?"
 	}
-	return newRule(ErrUnknownColumn, msg+" Headers: "+strings.Join(c.m.header, ", "))
+	c.unknown = true
+	return newRule(ErrUnknownColumn, msg)
 }
 
 // Map maps and validates one row; values are its cells in header order,

@@ -163,7 +163,7 @@ func TestAutoMissingColumns(t *testing.T) {
 		want   []string
 	}{
 		{[]string{"Titel", "Description", "Prio", "Topic"},
-			[]string{`no column for title (is "Titel" meant?), severity, supportTopicId or supportTopicName`, "Headers: Titel, Description, Prio, Topic", "--mapping"}},
+			[]string{`no column for title (is "Titel" meant?), severity, supportTopicId or supportTopicName`, `The file's columns are: "Titel", "Description", "Prio", "Topic"`, "--mapping"}},
 		{[]string{"Title", "Description", "Severity"},
 			[]string{"no column for supportTopicId or supportTopicName"}},
 		{nil, []string{"no column for title, description, severity, supportTopicId or supportTopicName"}},
@@ -546,10 +546,17 @@ func TestCompileErrors(t *testing.T) {
 	}{
 		{"unknown column with suggestion", `
 fields: {title: "{{Ticket Subjet}}", description: "{{Body}}", severity: "{{Priority}}", supportTopicId: "1"}`, Options{},
-			ErrUnknownColumn, []string{`column "Ticket Subjet" named by fields.title is not in the file; did you mean "Ticket Subject"? Headers: Ticket Subject, Body, Priority`}},
+			ErrUnknownColumn, []string{"column \"Ticket Subjet\" named by fields.title is not in the file; did you mean \"Ticket Subject\"?\n" +
+				`the file's columns are: "Ticket Subject", "Body", "Priority"`}},
 		{"unknown column without a close match", `
 fields: {title: "{{Ticket Subject}}", description: "{{Zzzzzzzz}}", severity: "{{Priority}}", supportTopicId: "1"}`, Options{},
-			ErrUnknownColumn, []string{`column "Zzzzzzzz" named by fields.description is not in the file Headers:`}},
+			ErrUnknownColumn, []string{"column \"Zzzzzzzz\" named by fields.description is not in the file\nthe file's columns are:"}},
+		{"a template with a missing column is not also a bad constant", `
+locale: "{{Language}}"
+fields: {title: "{{Ticket Subject}}", description: "{{Body}}", severity: "{{Priority}}", supportTopicId: "1", primaryContact: {email: "{{Mail}}"}}`, Options{},
+			ErrUnknownColumn, []string{"column \"Language\" named by locale is not in the file\n" +
+				"column \"Mail\" named by fields.primaryContact.email is not in the file\n" +
+				`the file's columns are: "Ticket Subject", "Body", "Priority"`}},
 		{"every unknown column is reported", `
 fields: {title: "{{Subjekt}}", description: "{{Bdy}}", severity: {value: "{{Prio}}", default: "{{Prioo}}"}, supportTopicId: "1"}`, Options{},
 			ErrUnknownColumn, []string{`"Subjekt" named by fields.title`, `"Bdy" named by fields.description`, `"Prio" named by fields.severity`, `"Prioo" named by fields.severity.default`}},
