@@ -161,7 +161,18 @@ func (r *run) handle(seq int, row input.Row) {
 		return
 	}
 	rec.RequestID = r.cfg.RequestID(req)
+	// Take a worker slot first, so that waiting for one watches the stop
+	// (errgroup's Go would block blind); the group's own limit is then
+	// reached only for the instant between a slot's release and its
+	// goroutine's return.
+	select {
+	case r.slots <- struct{}{}:
+	case <-r.stop.Done():
+		r.record(seq, r.pendingRecord(rec))
+		return
+	}
 	r.group.Go(func() error {
+		defer func() { <-r.slots }()
 		r.record(seq, r.create(req, rec))
 		return nil
 	})

@@ -25,6 +25,7 @@ type run struct {
 	stop    context.Context
 	stopNow context.CancelFunc
 	group   *errgroup.Group
+	slots   chan struct{} // one per create call in flight
 	seq     *sequencer
 	next    int
 	mu      sync.Mutex // guards sum and err
@@ -34,7 +35,7 @@ type run struct {
 
 func newRun(ctx context.Context, cfg Config) *run {
 	stop, cancel := context.WithCancel(ctx)
-	r := &run{cfg: cfg, ctx: ctx, stop: stop, stopNow: cancel, group: new(errgroup.Group)}
+	r := &run{cfg: cfg, ctx: ctx, stop: stop, stopNow: cancel, group: new(errgroup.Group), slots: make(chan struct{}, cfg.Workers)}
 	r.group.SetLimit(cfg.Workers)
 	r.seq = newSequencer(cfg.Window, cfg.Sink)
 	r.sum.Counts = make(map[reports.Status]int)
