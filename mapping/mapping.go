@@ -259,6 +259,20 @@ type compiler struct {
 }
 
 func (c *compiler) source(e entry) source {
+	n := len(c.errs)
+	s := c.compileSource(e)
+	// Point at the mapping file's line, as ParseSpec does.
+	if e.f.line > 0 {
+		for _, err := range c.errs[n:] {
+			if re, ok := err.(*ruleError); ok && !strings.HasPrefix(re.msg, "line ") {
+				re.msg = "line " + strconv.Itoa(e.f.line) + ": " + re.msg
+			}
+		}
+	}
+	return s
+}
+
+func (c *compiler) compileSource(e entry) source {
 	f := e.f
 	s := source{path: e.path, enum: e.id == fSeverity}
 	if f.problem != "" {

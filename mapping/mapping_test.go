@@ -554,8 +554,8 @@ fields: {title: "{{Ticket Subject}}", description: "{{Zzzzzzzz}}", severity: "{{
 		{"a template with a missing column is not also a bad constant", `
 locale: "{{Language}}"
 fields: {title: "{{Ticket Subject}}", description: "{{Body}}", severity: "{{Priority}}", supportTopicId: "1", primaryContact: {email: "{{Mail}}"}}`, Options{},
-			ErrUnknownColumn, []string{"column \"Language\" named by locale is not in the file\n" +
-				"column \"Mail\" named by fields.primaryContact.email is not in the file\n" +
+			ErrUnknownColumn, []string{"line 2: column \"Language\" named by locale is not in the file\n" +
+				"line 3: column \"Mail\" named by fields.primaryContact.email is not in the file\n" +
 				`the file's columns are: "Ticket Subject", "Body", "Priority"`}},
 		{"every unknown column is reported", `
 fields: {title: "{{Subjekt}}", description: "{{Bdy}}", severity: {value: "{{Prio}}", default: "{{Prioo}}"}, supportTopicId: "1"}`, Options{},
