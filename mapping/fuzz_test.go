@@ -206,14 +206,10 @@ func sampleFieldSpecs(f *testing.F) []FieldSpec {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fl, pc := spec.Fields, spec.Fields.PrimaryContact
-	all := []FieldSpec{spec.Locale, fl.Title, fl.Description, fl.Severity, fl.SupportTopicID, fl.SupportTopicName,
-		fl.ProductName, fl.ProductID, fl.CountryCode, pc.FirstName, pc.LastName, pc.Email, pc.PhoneNumber}
-	all = append(all, spec.Notes...)
 	var set []FieldSpec
-	for _, fs := range all {
-		if !fs.IsZero() {
-			set = append(set, fs)
+	for _, e := range spec.entries() {
+		if !e.f.IsZero() {
+			set = append(set, *e.f)
 		}
 	}
 	if len(set) < 5 {
