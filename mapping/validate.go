@@ -102,17 +102,7 @@ func severityValue(name string) client.Severity {
 }
 
 // validTopicID reports whether v is 1 to 19 ASCII digits.
-func validTopicID(v string) bool {
-	if len(v) == 0 || len(v) > 19 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func validTopicID(v string) bool { return isDigits(v, 1, 19) }
 
 // validLocale implements ^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$,
 // the rule the emulator applies too.
@@ -134,7 +124,7 @@ func validLocale(v string) bool {
 			return false
 		}
 	}
-	return !more && (isAlpha(seg, 2, 2) || isDigits(seg, 3))
+	return !more && (isAlpha(seg, 2, 2) || isDigits(seg, 3, 3))
 }
 
 func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
@@ -151,8 +141,8 @@ func isAlpha(s string, min, max int) bool {
 	return true
 }
 
-func isDigits(s string, n int) bool {
-	if len(s) != n {
+func isDigits(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
