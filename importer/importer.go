@@ -80,6 +80,7 @@ func Run(ctx context.Context, src input.Reader, cfg Config) (Summary, error) {
 	close(flushDone)
 
 	r.finish(rows, left)
+	r.sum.GhostRows = rows.Ghost()
 	if err := r.seq.flush(); err != nil {
 		r.fail(err)
 	}
@@ -114,15 +115,10 @@ func (c *Config) defaults() {
 	}
 }
 
-// rowSource yields input rows; *readAhead implements it.
-type rowSource interface {
-	Next() (input.Row, error)
-}
-
 // dispatch reads src until it ends, the run is stopped, or reading fails.
 // It returns a row read but not dispatched because the run stopped, and a
 // fatal read error.
-func (r *run) dispatch(src rowSource) (left *input.Row, err error) {
+func (r *run) dispatch(src *readAhead) (left *input.Row, err error) {
 	for r.stop.Err() == nil {
 		row, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -224,10 +220,7 @@ func (r *run) pendingRecord(rec reports.Record) reports.Record {
 // the row left over by dispatch and every row not read yet as pending, so
 // that no input row goes unaccounted for. A read error ends it quietly:
 // the dispatcher already reported the input's state.
-func (r *run) finish(src rowSource, left *input.Row) {
-	if g, ok := src.(interface{ Ghost() int }); ok {
-		defer func() { r.sum.GhostRows = g.Ghost() }()
-	}
+func (r *run) finish(src *readAhead, left *input.Row) {
 	if left != nil {
 		r.record(r.nextSeq(), r.pending(*left))
 	}

@@ -53,7 +53,7 @@ func (ra *readAhead) produce(src input.Reader) {
 	ghosts, _ := src.(interface{ Ghost() int })
 	for {
 		b := rowBatch{rows: make([]input.Row, 0, readAheadBatch)}
-		for len(b.rows) < readAheadBatch && b.err == nil {
+		for len(b.rows) < readAheadBatch {
 			row, err := src.Next()
 			if err != nil {
 				b.err = err
