@@ -207,7 +207,7 @@ func finish(sum importer.Summary, err error) error {
 }
 
 // printSummary prints the human summary of a run.
-func printSummary(w interface{ Write([]byte) (int, error) }, verb string, sum importer.Summary, report string) {
+func printSummary(w io.Writer, verb string, sum importer.Summary, report string) {
 	var parts []string
 	for _, s := range reports.Statuses() {
 		if n := sum.Counts[s]; n > 0 {

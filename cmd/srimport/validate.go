@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -48,7 +49,7 @@ func runValidate(ctx context.Context, io stdio, o *inputOptions, file string) er
 
 // printRules prints the validation failures per field and rule, most
 // frequent first.
-func printRules(w interface{ Write([]byte) (int, error) }, rules map[string]int) {
+func printRules(w io.Writer, rules map[string]int) {
 	keys := make([]string, 0, len(rules))
 	for k := range rules {
 		keys = append(keys, k)
