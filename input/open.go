@@ -9,9 +9,9 @@ import (
 
 // Open opens the input file at path, choosing the reader by its extension
 // (any case): .csv, .txt and .tsv are CSV text (.tsv defaults the
-// delimiter to tab); .xlsx is not supported yet. Any other extension is an
-// error wrapping ErrUnsupported that names it. Errors from NewCSV are
-// returned as they are.
+// delimiter to tab), .xlsx and .xlsm are workbooks (see openXLSX). Any
+// other extension is an error wrapping ErrUnsupported that names it.
+// Errors from NewCSV and openXLSX are returned as they are.
 func Open(path string, opts Options) (Reader, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	switch ext {
