@@ -665,14 +665,3 @@ func delimiterName(r rune) string {
 	}
 	return strconv.QuoteRune(r)
 }
-
-// columnLetters returns the spreadsheet letters of 0-based column i: A, …,
-// Z, AA, AB, ….
-func columnLetters(i int) string {
-	var b []byte
-	for i++; i > 0; i = (i - 1) / 26 {
-		b = append(b, byte('A'+(i-1)%26))
-	}
-	slices.Reverse(b)
-	return string(b)
-}

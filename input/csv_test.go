@@ -443,7 +443,7 @@ func TestManyGhostsStayCompact(t *testing.T) {
 }
 
 func TestColumnLetters(t *testing.T) {
-	for i, want := range map[int]string{0: "A", 25: "Z", 26: "AA", 27: "AB", 701: "ZZ", 702: "AAA"} {
+	for i, want := range map[int]string{0: "A", 25: "Z", 26: "AA", 27: "AB", 701: "ZZ", 702: "AAA", 16383: "XFD"} {
 		if got := columnLetters(i); got != want {
 			t.Errorf("columnLetters(%d) = %q, want %q", i, got, want)
 		}

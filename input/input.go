@@ -3,7 +3,10 @@
 // the whole file: a Reader streams.
 package input
 
-import "errors"
+import (
+	"errors"
+	"slices"
+)
 
 // Row is one data row of an input file.
 type Row struct {
@@ -68,3 +71,14 @@ var (
 	// Row.Err wrapping it; a header with such text makes NewCSV fail.
 	ErrEncoding = errors.New("text is not valid UTF-8")
 )
+
+// columnLetters returns the spreadsheet letters of 0-based column i: A, …,
+// Z, AA, AB, ….
+func columnLetters(i int) string {
+	var b []byte
+	for i++; i > 0; i = (i - 1) / 26 {
+		b = append(b, byte('A'+(i-1)%26))
+	}
+	slices.Reverse(b)
+	return string(b)
+}

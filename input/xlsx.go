@@ -158,7 +158,7 @@ func (r *xlsxReader) readHeader() error {
 		for i := range width {
 			name := r.cells[i]
 			if strings.TrimSpace(name) == "" {
-				name = "Column " + xlsxCol(i+1)
+				name = "Column " + columnLetters(i)
 			}
 			r.header[i] = name
 		}
@@ -202,7 +202,7 @@ func (r *xlsxReader) Next() (Row, error) {
 		copy(row.Values, r.cells)
 		if last >= len(r.header) {
 			row.Err = fmt.Errorf("row %d, cell %s%d: value %q is in a column with no header (the header ends at column %s); name the column or clear the cell",
-				r.rowNum, xlsxCol(last+1), r.rowNum, xlsxClip(r.cells[last]), xlsxCol(len(r.header)))
+				r.rowNum, columnLetters(last), r.rowNum, xlsxClip(r.cells[last]), columnLetters(len(r.header)-1))
 		}
 		return row, nil
 	}

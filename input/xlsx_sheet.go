@@ -151,7 +151,7 @@ func (r *xlsxReader) cell(start xml.StartElement) error {
 			return fmt.Errorf("%w: sheet %q, row %d: invalid cell reference %q", ErrCorrupt, r.sheet, r.rowNum, ref)
 		}
 		if c <= len(r.cells) {
-			return fmt.Errorf("%w: sheet %q, row %d: cell %s comes after column %s; cells must be in order", ErrCorrupt, r.sheet, r.rowNum, ref, xlsxCol(len(r.cells)))
+			return fmt.Errorf("%w: sheet %q, row %d: cell %s comes after column %s; cells must be in order", ErrCorrupt, r.sheet, r.rowNum, ref, columnLetters(len(r.cells)-1))
 		}
 		col = c
 	} else if col > maxSheetCols {
@@ -184,7 +184,7 @@ func (r *xlsxReader) cell(start xml.StartElement) error {
 	}
 	text, err := r.cellText(typ, style, v, is, hasIS)
 	if err != nil {
-		return fmt.Errorf("%w: sheet %q, cell %s%d: %v", ErrCorrupt, r.sheet, xlsxCol(col), r.rowNum, err)
+		return fmt.Errorf("%w: sheet %q, cell %s%d: %v", ErrCorrupt, r.sheet, columnLetters(col-1), r.rowNum, err)
 	}
 	for len(r.cells) < col-1 {
 		r.cells = append(r.cells, "")
@@ -404,19 +404,6 @@ func parseRef(ref string) (col, row int, ok bool) {
 		row = row*10 + int(c-'0')
 	}
 	return col, row, row >= 1 && row <= maxSheetRows
-}
-
-// xlsxCol returns the letters of column n (1-based): A, Z, AA.
-func xlsxCol(n int) string {
-	var b [4]byte
-	i := len(b)
-	for n > 0 {
-		n--
-		i--
-		b[i] = byte('A' + n%26)
-		n /= 26
-	}
-	return string(b[i:])
 }
 
 // xlsxAttr returns the value of start's attribute named local.
