@@ -267,12 +267,7 @@ func (c *csvReader) readHeader() error {
 	if err := c.checkText(rec, "header"); err != nil {
 		return err
 	}
-	c.header = slices.Clone(rec)
-	for i, name := range c.header {
-		if strings.TrimSpace(name) == "" {
-			c.header[i] = "Column " + columnLetters(i)
-		}
-	}
+	c.header = headerNames(rec)
 	c.num = 1
 	c.endLine = c.recordEnd(rec)
 	c.lastLine = line + c.lineOff

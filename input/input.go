@@ -6,6 +6,7 @@ package input
 import (
 	"errors"
 	"slices"
+	"strings"
 )
 
 // Row is one data row of an input file.
@@ -81,4 +82,16 @@ func columnLetters(i int) string {
 	}
 	slices.Reverse(b)
 	return string(b)
+}
+
+// headerNames returns a copy of a header row's cells with each blank name
+// replaced by "Column X", X being the column's letters.
+func headerNames(cells []string) []string {
+	names := slices.Clone(cells)
+	for i, name := range names {
+		if strings.TrimSpace(name) == "" {
+			names[i] = "Column " + columnLetters(i)
+		}
+	}
+	return names
 }

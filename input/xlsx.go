@@ -154,14 +154,7 @@ func (r *xlsxReader) readHeader() error {
 		if width == 0 {
 			continue
 		}
-		r.header = make([]string, width)
-		for i := range width {
-			name := r.cells[i]
-			if strings.TrimSpace(name) == "" {
-				name = "Column " + columnLetters(i)
-			}
-			r.header[i] = name
-		}
+		r.header = headerNames(r.cells[:width])
 		return nil
 	}
 }
