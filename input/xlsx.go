@@ -145,12 +145,7 @@ func (r *xlsxReader) readHeader() error {
 		if err != nil {
 			return err
 		}
-		width := 0
-		for i, v := range r.cells {
-			if strings.TrimSpace(v) != "" {
-				width = i + 1
-			}
-		}
+		width := lastNonBlank(r.cells) + 1
 		if width == 0 {
 			continue
 		}
@@ -180,12 +175,7 @@ func (r *xlsxReader) Next() (Row, error) {
 			}
 			break
 		}
-		last := -1
-		for i, v := range r.cells {
-			if strings.TrimSpace(v) != "" {
-				last = i
-			}
-		}
+		last := lastNonBlank(r.cells)
 		if last < 0 {
 			r.blank++
 			continue
@@ -218,6 +208,17 @@ func (r *xlsxReader) Close() error {
 }
 
 var errClosedXLSX = errors.New("input: read after Close")
+
+// lastNonBlank returns the index of the last cell with more than spaces,
+// or -1.
+func lastNonBlank(cells []string) int {
+	for i := len(cells) - 1; i >= 0; i-- {
+		if strings.TrimSpace(cells[i]) != "" {
+			return i
+		}
+	}
+	return -1
+}
 
 // xlsxClip shortens a value for a message.
 func xlsxClip(s string) string {
