@@ -255,13 +255,7 @@ func (c *csvReader) readHeader() error {
 		return err
 	}
 	line, _ := c.r.FieldPos(0)
-	blank := true
-	for _, f := range rec {
-		if strings.TrimSpace(f) != "" {
-			blank = false
-		}
-	}
-	if blank {
+	if lastNonBlank(rec) < 0 {
 		return fmt.Errorf("%w: line %d holds no column names", ErrNoHeader, line+c.lineOff)
 	}
 	if err := c.checkText(rec, "header"); err != nil {

@@ -42,7 +42,7 @@ const (
 type textEncoding struct {
 	name string // for messages: "UTF-8", "UTF-16 LE", "windows-1252", …
 	kind textKind
-	enc  encoding.Encoding // nil for UTF-8
+	enc  encoding.Encoding // nil for UTF-8 and for UTF-16/UTF-32 before resolve picks a byte order
 
 	// Unicode encodings: code unit size (2 or 4) and byte order; unit
 	// 2 or 4 with open set means "by byte-order mark, else guessed".

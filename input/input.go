@@ -95,3 +95,14 @@ func headerNames(cells []string) []string {
 	}
 	return names
 }
+
+// lastNonBlank returns the index of the last cell with more than spaces,
+// or -1.
+func lastNonBlank(cells []string) int {
+	for i := len(cells) - 1; i >= 0; i-- {
+		if strings.TrimSpace(cells[i]) != "" {
+			return i
+		}
+	}
+	return -1
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 )
 
 // Errors of the XLSX reader, told apart with errors.Is. Each is wrapped in
@@ -111,6 +110,9 @@ func newXLSXReader(pkg *xlsxPackage, want string, notes []string) (*xlsxReader, 
 		return nil, err
 	}
 	notes = append(more, notes...)
+	if pkg.sst, err = pkg.loadSharedStrings(); err != nil {
+		return nil, err
+	}
 	styles, err := pkg.loadStyles()
 	if err != nil {
 		return nil, err
@@ -193,10 +195,10 @@ func (r *xlsxReader) Next() (Row, error) {
 }
 
 func (r *xlsxReader) Close() error {
-	if r.err == errClosedXLSX {
+	if r.err == errClosed {
 		return nil
 	}
-	r.err = errClosedXLSX
+	r.err = errClosed
 	err := r.part.Close()
 	if cerr := r.styles.Close(); err == nil {
 		err = cerr
@@ -205,19 +207,6 @@ func (r *xlsxReader) Close() error {
 		err = cerr
 	}
 	return err
-}
-
-var errClosedXLSX = errors.New("input: read after Close")
-
-// lastNonBlank returns the index of the last cell with more than spaces,
-// or -1.
-func lastNonBlank(cells []string) int {
-	for i := len(cells) - 1; i >= 0; i-- {
-		if strings.TrimSpace(cells[i]) != "" {
-			return i
-		}
-	}
-	return -1
 }
 
 // xlsxClip shortens a value for a message.

@@ -54,7 +54,7 @@ type xmlStyles struct {
 	} `xml:"cellXfs>xf"`
 }
 
-// loadStyles reads the styles part and the shared strings.
+// loadStyles reads the styles part.
 func (p *xlsxPackage) loadStyles() (*styleTable, error) {
 	st := &styleTable{codes: map[int]string{}, date1904: p.date1904}
 	if name := p.relPart("styles", "xl/styles.xml"); p.part(name) != nil {
@@ -71,11 +71,6 @@ func (p *xlsxPackage) loadStyles() (*styleTable, error) {
 		}
 		st.styles = make([]*numStyle, len(x.Xfs))
 	}
-	sst, err := p.loadSharedStrings()
-	if err != nil {
-		return nil, err
-	}
-	p.sst = sst
 	return st, nil
 }
 
@@ -95,9 +90,6 @@ func (st *styleTable) style(i int) *numStyle {
 		code = builtinFormats[id]
 	}
 	ns := numFmtKind(code)
-	if !ok && ns.kind == kindNumber && code == "" {
-		ns = generalStyle
-	}
 	if !ok && (27 <= id && id <= 36 || 50 <= id && id <= 58) {
 		// East Asian built-in date formats: their codes depend on the
 		// reader's locale.

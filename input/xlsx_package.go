@@ -22,8 +22,7 @@ type xlsxPackage struct {
 	file     *os.File // nil for a decrypted workbook, held in memory
 	parts    map[string]*zip.File
 	folded   map[string]*zip.File // by lower-case name, for odd writers
-	wbPath   string
-	wbRels   map[string]rel // by id
+	wbRels   map[string]rel       // by id
 	sheets   []sheetEntry
 	date1904 bool
 	sst      *sharedStrings
@@ -33,7 +32,6 @@ type rel struct{ typ, target string }
 
 type sheetEntry struct {
 	name   string
-	state  string // "", "visible", "hidden" or "veryHidden"
 	kind   string // "worksheet", "chartsheet", "dialogsheet", ...
 	part   string
 	hidden bool
@@ -302,25 +300,25 @@ func (p *xlsxPackage) readWorkbook() error {
 	if err != nil {
 		return err
 	}
-	p.wbPath = "xl/workbook.xml"
+	wbPath := "xl/workbook.xml"
 	for _, r := range root {
 		if r.typ == "officeDocument" {
-			p.wbPath = r.target
+			wbPath = r.target
 		}
 	}
-	if p.part(p.wbPath) == nil {
-		return fmt.Errorf("%w: the zip archive has no workbook part (%s); %s", ErrCorrupt, p.wbPath, xlsxSaveAs)
+	if p.part(wbPath) == nil {
+		return fmt.Errorf("%w: the zip archive has no workbook part (%s); %s", ErrCorrupt, wbPath, xlsxSaveAs)
 	}
-	if p.wbRels, err = p.readRels(p.wbPath); err != nil {
+	if p.wbRels, err = p.readRels(wbPath); err != nil {
 		return err
 	}
 	var wb xmlWorkbook
-	if err := p.unmarshalPart(p.wbPath, &wb); err != nil {
+	if err := p.unmarshalPart(wbPath, &wb); err != nil {
 		return err
 	}
 	p.date1904 = wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true"
 	for _, s := range wb.Sheets {
-		e := sheetEntry{name: s.Name, state: s.State, hidden: s.State == "hidden" || s.State == "veryHidden"}
+		e := sheetEntry{name: s.Name, hidden: s.State == "hidden" || s.State == "veryHidden"}
 		for _, a := range s.Attrs {
 			if a.Name.Local == "id" && a.Name.Space != "" {
 				r := p.wbRels[a.Value]
