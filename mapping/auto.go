@@ -42,12 +42,7 @@ func isNoteHeader(folded string) bool {
 		return false
 	}
 	rest = strings.TrimPrefix(rest, "s")
-	for i := 0; i < len(rest); i++ {
-		if rest[i] < '0' || rest[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return isDigits(rest, 0, len(rest))
 }
 
 // Auto maps headers to fields by name and compiles the result. A header

@@ -206,6 +206,9 @@ func Compile(spec *Spec, header []string, opts Options) (*Mapper, error) {
 	if m.locale == "" {
 		m.locale = DefaultLocale
 	}
+	if m.file == "" {
+		m.file = "input"
+	}
 	if opts.Topics != nil {
 		m.topics = newTopicIndex(opts.Topics)
 	}
@@ -262,11 +265,9 @@ func (c *compiler) source(e entry) source {
 	n := len(c.errs)
 	s := c.compileSource(e)
 	// Point at the mapping file's line, as ParseSpec does.
-	if e.f.line > 0 {
-		for _, err := range c.errs[n:] {
-			if re, ok := err.(*ruleError); ok && !strings.HasPrefix(re.msg, "line ") {
-				re.msg = "line " + strconv.Itoa(e.f.line) + ": " + re.msg
-			}
+	for _, err := range c.errs[n:] {
+		if re, ok := err.(*ruleError); ok {
+			re.msg = atLine(e.f.line, re.msg)
 		}
 	}
 	return s
@@ -546,11 +547,7 @@ func (m *Mapper) column(i int) string {
 }
 
 func (m *Mapper) provenanceNote(row int) string {
-	file := m.file
-	if file == "" {
-		file = "input"
-	}
-	return "imported from " + file + " row " + strconv.Itoa(row)
+	return "imported from " + m.file + " row " + strconv.Itoa(row)
 }
 
 // Binding is one line of Fields: a field and where its value comes from.
@@ -576,11 +573,7 @@ func (m *Mapper) Fields() []Binding {
 		out = append(out, Binding{"notes", m.describe(&m.notes[i])})
 	}
 	if m.provenance {
-		file := m.file
-		if file == "" {
-			file = "input"
-		}
-		out = append(out, Binding{"notes", "provenance note " + strconv.Quote("imported from "+file+" row N")})
+		out = append(out, Binding{"notes", "provenance note " + strconv.Quote("imported from "+m.file+" row N")})
 	}
 	return out
 }

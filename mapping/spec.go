@@ -260,13 +260,18 @@ func ParseSpec(data []byte) (*Spec, error) {
 	slices.SortStableFunc(problems, func(a, b problem) int { return a.line - b.line })
 	errs := make([]error, len(problems))
 	for i, p := range problems {
-		msg := p.msg
-		if p.line > 0 && !strings.HasPrefix(msg, "line ") {
-			msg = "line " + strconv.Itoa(p.line) + ": " + msg
-		}
-		errs[i] = newRule(p.rule, msg)
+		errs[i] = newRule(p.rule, atLine(p.line, p.msg))
 	}
 	return nil, errors.Join(errs...)
+}
+
+// atLine prefixes msg with the mapping file's line, unless line is
+// unknown (0) or msg already names one.
+func atLine(line int, msg string) string {
+	if line > 0 && !strings.HasPrefix(msg, "line ") {
+		return "line " + strconv.Itoa(line) + ": " + msg
+	}
+	return msg
 }
 
 type problem struct {

@@ -10,7 +10,6 @@ import (
 
 // CSVWriter writes the report as CSV (RFC 4180, UTF-8, no BOM).
 type CSVWriter struct {
-	dst    io.Writer
 	closer io.Closer // nil when the destination is not ours to close
 	buf    *bufio.Writer
 	csv    *csv.Writer
@@ -22,7 +21,7 @@ type CSVWriter struct {
 // records. If w is an io.Closer, Close closes it.
 func NewCSV(w io.Writer, inputHeader []string) (*CSVWriter, error) {
 	buf := bufio.NewWriterSize(w, 64<<10)
-	cw := &CSVWriter{dst: w, buf: buf, csv: csv.NewWriter(buf), width: len(inputHeader)}
+	cw := &CSVWriter{buf: buf, csv: csv.NewWriter(buf), width: len(inputHeader)}
 	if c, ok := w.(io.Closer); ok {
 		cw.closer = c
 	}

@@ -41,7 +41,7 @@ type Record struct {
 	Input            []string // the input row's values as read
 }
 
-// Columns are the report's fixed leading columns; the input columns follow.
+// columns are the report's fixed leading columns; the input columns follow.
 var columns = []string{"row", "status", "service_request_id", "error_class", "error", "attempts", "request_id"}
 
 // Columns returns the report's fixed leading column names, in order.

@@ -87,7 +87,6 @@ func (o *inputOptions) inputOpts() (input.Options, error) {
 
 // pipeline is an opened input with its mapper.
 type pipeline struct {
-	file   string
 	src    input.Reader
 	mapper *mapping.Mapper
 }
@@ -124,7 +123,7 @@ func (o *inputOptions) open(notes io.Writer, file string, topics []client.Suppor
 		src.Close()
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return &pipeline{file: file, src: src, mapper: m}, nil
+	return &pipeline{src: src, mapper: m}, nil
 }
 
 // run imports (creator non-nil) or validates the pipeline's rows into the
