@@ -63,7 +63,7 @@ type Class string
 
 // The error classes ClassOf returns.
 const (
-	ClassRejected  Class = "rejected"  // the service refused the request (4xx other than 401, 403, 429; 501)
+	ClassRejected  Class = "rejected"  // the service refused the request (4xx other than 401, 403, 408, 429; 501)
 	ClassThrottled Class = "throttled" // 429 after the retries ran out
 	ClassTransient Class = "transient" // failed before anything could take effect; trying later may work
 	ClassAuth      Class = "auth"      // 401, 403, or no usable token
@@ -141,14 +141,21 @@ func classOfStatus(status int) Class {
 		return ClassAuth
 	case status == http.StatusTooManyRequests:
 		return ClassThrottled
-	case status == http.StatusNotImplemented:
-		return ClassRejected
-	case status == http.StatusRequestTimeout || status >= 500:
+	case mayHaveTakenEffect(status):
 		return ClassAmbiguous
 	case status >= 400:
 		return ClassRejected
 	}
 	return ClassAmbiguous
+}
+
+// mayHaveTakenEffect reports whether a response with this status leaves
+// open whether the request took effect: 408, and 5xx other than 501
+// (which says the method was never carried out). Such requests are
+// retried with the same MS-RequestId and, when retries run out, the row's
+// outcome is ambiguous.
+func mayHaveTakenEffect(status int) bool {
+	return status == http.StatusRequestTimeout || status >= 500 && status != http.StatusNotImplemented
 }
 
 // notSent reports whether err is known to have happened before any byte of

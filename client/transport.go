@@ -65,8 +65,7 @@ func (s *callState) observe(resp *http.Response, err error) {
 		if !notSent(err) {
 			s.effect.Store(true)
 		}
-	case resp.StatusCode == http.StatusRequestTimeout,
-		resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+	case mayHaveTakenEffect(resp.StatusCode):
 		s.effect.Store(true)
 	}
 }
@@ -256,8 +255,7 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 }
 
 func retryableStatus(status int) bool {
-	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests ||
-		(status >= 500 && status != http.StatusNotImplemented)
+	return status == http.StatusTooManyRequests || mayHaveTakenEffect(status)
 }
 
 // backoff is the retryablehttp.Backoff policy. A 429 or 503 with a
