@@ -180,9 +180,8 @@ type counters struct {
 
 // record is one stored service request.
 type record struct {
-	sr     client.ServiceRequest
-	tenant string
-	reqID  string // the MS-RequestId that created it
+	sr    client.ServiceRequest
+	reqID string // the MS-RequestId that created it
 }
 
 // idemKey identifies a call for MS-RequestId idempotency.

@@ -83,7 +83,7 @@ func (e *Emulator) create(c *call) {
 	switch fault {
 	case faultError500Before:
 		e.stats.faults.Add(1)
-		e.send(c, http.StatusInternalServerError, e.faultBody(codeUnexpected, "An unexpected error occurred while processing the request."))
+		e.fail(c, http.StatusInternalServerError, codeUnexpected, msgUnexpected)
 		return
 	case faultResetBefore:
 		e.stats.faults.Add(1)
@@ -138,7 +138,7 @@ func (e *Emulator) commitCreate(key idemKey, c *call, sr *client.ServiceRequest)
 		return ent, false
 	}
 	sr.ID = strconv.FormatUint(firstID+uint64(len(e.records)), 10)
-	rec := &record{sr: *sr, tenant: c.tenant, reqID: c.reqID}
+	rec := &record{sr: *sr, reqID: c.reqID}
 	e.records = append(e.records, rec)
 	e.byID[sr.ID] = rec
 	ent = &idemEntry{done: make(chan struct{})}
@@ -148,6 +148,9 @@ func (e *Emulator) commitCreate(key idemKey, c *call, sr *client.ServiceRequest)
 
 // replay answers from the idempotency store if key was committed, and
 // reports whether it did.
+// msgUnexpected is the description of an injected 500.
+const msgUnexpected = "An unexpected error occurred while processing the request."
+
 func (e *Emulator) replay(c *call, key idemKey, fault faultKind) bool {
 	e.mu.Lock()
 	ent := e.idem[key]
@@ -181,7 +184,7 @@ func (e *Emulator) answer(c *call, ent *idemEntry, fault faultKind) {
 		hangUp(c, true)
 	case faultError500After:
 		e.stats.faults.Add(1)
-		e.send(c, http.StatusInternalServerError, e.faultBody(codeUnexpected, "An unexpected error occurred while processing the request."))
+		e.fail(c, http.StatusInternalServerError, codeUnexpected, msgUnexpected)
 	case faultTruncated201:
 		e.stats.faults.Add(1)
 		e.truncated(c, ent.status, ent.body)
