@@ -146,11 +146,11 @@ func (e *Emulator) commitCreate(key idemKey, c *call, sr *client.ServiceRequest)
 	return ent, true
 }
 
-// replay answers from the idempotency store if key was committed, and
-// reports whether it did.
 // msgUnexpected is the description of an injected 500.
 const msgUnexpected = "An unexpected error occurred while processing the request."
 
+// replay answers from the idempotency store if key was committed, and
+// reports whether it did.
 func (e *Emulator) replay(c *call, key idemKey, fault faultKind) bool {
 	e.mu.Lock()
 	ent := e.idem[key]
