@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // ServiceRequest is the Partner Center ServiceRequest resource. Field names
@@ -196,41 +197,47 @@ func enumName(names []string, n int) string {
 	return names[n]
 }
 
-// foldEnum lower-cases s and drops '_', '-' and spaces, so that
-// "AttentionNeeded", "attention_needed" and "Attention needed" compare
-// equal. It allocates only when s needs changing.
-func foldEnum(s string) string {
-	clean := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '_' || c == '-' || c == ' ' || ('A' <= c && c <= 'Z') || c >= 0x80 {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range strings.ToLower(s) {
-		if r != '_' && r != '-' && r != ' ' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
+// parseEnum finds text among names (lower-case ASCII wire names) by
+// number or folded name. It does not allocate: severities are parsed on
+// every row and every request.
 func parseEnum(names []string, text string) (int, bool) {
-	if n, err := strconv.Atoi(strings.TrimSpace(text)); err == nil {
-		return n, n >= 0 && n < len(names)
+	if t := strings.TrimSpace(text); t != "" && (t[0] == '+' || t[0] == '-' || '0' <= t[0] && t[0] <= '9') {
+		if n, err := strconv.Atoi(t); err == nil {
+			return n, n >= 0 && n < len(names)
+		}
 	}
-	f := foldEnum(text)
 	for i, name := range names {
-		if foldEnum(name) == f {
+		if foldEqual(name, text) {
 			return i, true
 		}
 	}
 	return 0, false
+}
+
+// foldEqual reports whether text spells name once both are lower-cased
+// and stripped of '_', '-' and spaces, so that "AttentionNeeded",
+// "attention_needed" and "Attention needed" all match attention_needed.
+// name must be lower-case ASCII.
+func foldEqual(name, text string) bool {
+	i := 0
+	next := func() byte { // name's next byte that foldEnum keeps, or 0
+		for ; i < len(name); i++ {
+			if c := name[i]; c != '_' && c != '-' && c != ' ' {
+				i++
+				return c
+			}
+		}
+		return 0
+	}
+	for _, r := range text {
+		if r == '_' || r == '-' || r == ' ' {
+			continue
+		}
+		if c := next(); c == 0 || rune(c) != unicode.ToLower(r) {
+			return false
+		}
+	}
+	return next() == 0
 }
 
 func unmarshalEnum(names []string, b []byte) (int, error) {

@@ -212,3 +212,34 @@ func TestLinkHeaders(t *testing.T) {
 		t.Error("a numeric header decoded without error")
 	}
 }
+
+func TestParseEnumSpellings(t *testing.T) {
+	for text, want := range map[string]int{
+		"critical": 1, "Critical": 1, " CRITICAL ": 1, "crit_ical": 1, "2": 2, " +3 ": 3, "-critical": 1,
+		"\u212Aritical": -1, // the Kelvin sign lower-cases to k
+		"critica":       -1, "criticals": -1, "": -1, "4": -1, "-1": -1, "\xffcritical": -1,
+	} {
+		s, ok := ParseSeverity(text)
+		if (want >= 0) != ok || ok && int(s) != want {
+			t.Errorf("ParseSeverity(%q) = %v, %v; want %d", text, s, ok, want)
+		}
+	}
+	for text, want := range map[string]Status{"AttentionNeeded": StatusAttentionNeeded, "attention needed": StatusAttentionNeeded, "OPEN": StatusOpen} {
+		if s, ok := ParseStatus(text); !ok || s != want {
+			t.Errorf("ParseStatus(%q) = %v, %v; want %v", text, s, ok, want)
+		}
+	}
+	if s, ok := ParseStatus("\u212Aopen"); ok {
+		t.Errorf("ParseStatus with a stray rune = %v, true", s)
+	}
+}
+
+// Severities and statuses are parsed on every row and request: a name in
+// any spelling, or a number, must not allocate.
+func TestParseEnumDoesNotAllocate(t *testing.T) {
+	for _, text := range []string{"critical", "Critical", "MINIMAL", "2", "bogus", "Attention-Needed"} {
+		if n := testing.AllocsPerRun(100, func() { ParseSeverity(text); ParseStatus(text) }); n != 0 {
+			t.Errorf("parsing %q allocates %.0f times", text, n)
+		}
+	}
+}

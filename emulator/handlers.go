@@ -265,10 +265,7 @@ func parseSeverity(raw json.RawMessage) (client.Severity, *badInput) {
 	if raw[0] == '"' {
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
-			sev, ok = quickSeverity(s)
-			if !ok { // other spellings (" Critical ", "3"): the client's lenient parser
-				sev, ok = client.ParseSeverity(s)
-			}
+			sev, ok = client.ParseSeverity(s)
 		}
 	} else if n, err := strconv.Atoi(string(raw)); err == nil {
 		sev, ok = client.Severity(n), true
@@ -277,18 +274,6 @@ func parseSeverity(raw json.RawMessage) (client.Severity, *badInput) {
 		return 0, invalidProp("severity", truncate(string(raw), 80)+" is not one of critical, moderate, minimal.")
 	}
 	return sev, nil
-}
-
-// quickSeverity matches the three valid names in any case without
-// allocating; client.ParseSeverity allocates on every call, which showed
-// in the create benchmark.
-func quickSeverity(s string) (client.Severity, bool) {
-	for _, sev := range []client.Severity{client.SeverityCritical, client.SeverityModerate, client.SeverityMinimal} {
-		if strings.EqualFold(s, sev.String()) {
-			return sev, true
-		}
-	}
-	return client.SeverityUnknown, false
 }
 
 // topicOf resolves a supportTopicId (a numeric string, or a number) to a

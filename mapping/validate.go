@@ -83,14 +83,6 @@ func tooLong(v string, max int, what string) *ruleError {
 // parseSeverity accepts critical, moderate and minimal in any case, or 1 to
 // 3; never unknown (0).
 func parseSeverity(v string) (client.Severity, bool) {
-	switch {
-	case strings.EqualFold(v, "critical"):
-		return client.SeverityCritical, true
-	case strings.EqualFold(v, "moderate"):
-		return client.SeverityModerate, true
-	case strings.EqualFold(v, "minimal"):
-		return client.SeverityMinimal, true
-	}
 	s, ok := client.ParseSeverity(v)
 	return s, ok && s != client.SeverityUnknown
 }
