@@ -109,11 +109,7 @@ func (e *Emulator) create(c *call) {
 	}
 	ent, fresh := e.commitCreate(key, c, sr)
 	if !fresh {
-		if !awaitEntry(c, ent) {
-			return
-		}
-		e.stats.replays.Add(1)
-		e.answer(c, ent, fault)
+		e.replayEntry(c, ent, fault)
 		return
 	}
 	w := e.wire(sr)
@@ -158,11 +154,17 @@ func (e *Emulator) replay(c *call, key idemKey, fault faultKind) bool {
 	if ent == nil {
 		return false
 	}
+	e.replayEntry(c, ent, fault)
+	return true
+}
+
+// replayEntry answers a replayed call with ent's response once it is set,
+// unless the client has left.
+func (e *Emulator) replayEntry(c *call, ent *idemEntry, fault faultKind) {
 	if awaitEntry(c, ent) {
 		e.stats.replays.Add(1)
 		e.answer(c, ent, fault)
 	}
-	return true
 }
 
 // awaitEntry waits until ent's response is set; false if the client left.
@@ -371,10 +373,7 @@ func (e *Emulator) patch(c *call) {
 	e.mu.Lock()
 	if ent, ok := e.idem[key]; ok {
 		e.mu.Unlock()
-		if awaitEntry(c, ent) {
-			e.stats.replays.Add(1)
-			e.send(c, ent.status, ent.body)
-		}
+		e.replayEntry(c, ent, faultNone)
 		return
 	}
 	rec := e.byID[id]
