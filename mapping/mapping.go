@@ -556,8 +556,9 @@ type Binding struct {
 	Source string // e.g. `column "Priority", mapped (4 values), default "moderate"`
 }
 
-// Fields lists each set field and its source, in field order, for a
-// validate summary or debugging. The locale is always listed.
+// Fields lists each set field and its source, in field order, for
+// debugging a mapping (the command line does not print it yet). The
+// locale is always listed.
 func (m *Mapper) Fields() []Binding {
 	var out []Binding
 	for id := range numFields {
