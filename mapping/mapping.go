@@ -32,6 +32,13 @@ type Request struct {
 	Row    int                   // input row number
 	Locale string                // agent locale for the URL
 	SR     client.ServiceRequest // the create body
+	// Key is the mapping's key for this row (its identity across files
+	// and runs), "" when the mapping names none.
+	Key string
+	// Provenance is set when the last of SR.Notes is the provenance note
+	// ("imported from FILE row N"), which depends on where the row sits
+	// in its file and so is not part of the row's identity.
+	Provenance bool
 }
 
 // Options are the run's settings that mapping depends on.
@@ -106,6 +113,7 @@ type Mapper struct {
 	header     []string
 	src        [numFields]source
 	notes      []source
+	key        source
 	provenance bool
 	file       string
 	locale     string
@@ -230,6 +238,7 @@ func Compile(spec *Spec, header []string, opts Options) (*Mapper, error) {
 			m.notes = append(m.notes, s)
 		}
 	}
+	m.key = c.source(entry{"key", -1, &spec.Key})
 	var missing []string
 	for _, id := range []fieldID{fTitle, fDescription, fSeverity} {
 		if !m.src[id].set {
@@ -441,6 +450,17 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 			notes = append(notes, client.Note{Text: v})
 		}
 	}
+	var key string
+	if m.key.set {
+		v, col, err := m.key.eval(values)
+		if err == nil && v == "" {
+			err = newRule(ErrRequired, "required, but empty: the mapping's key identifies each row across files and runs; give this row its source key")
+		}
+		if err != nil {
+			st.errs = append(st.errs, &FieldError{Row: row, Column: m.column(col), Field: "key", Value: v, Err: err})
+		}
+		key = v
+	}
 	switch len(st.errs) {
 	case 0:
 	case 1:
@@ -461,7 +481,7 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 		contact client.Contact
 	}{}
 	a.attr.ObjectType = client.ObjectServiceRequest
-	a.req = Request{Row: row, Locale: locale, SR: client.ServiceRequest{
+	a.req = Request{Row: row, Locale: locale, Key: key, Provenance: m.provenance, SR: client.ServiceRequest{
 		Title:            title,
 		Description:      description,
 		Severity:         severityValue(severity),

@@ -355,14 +355,14 @@ func TestSpecCLIExample(t *testing.T) {
 		want   Request
 	}{
 		{[]string{" Invoice wrong ", "T-17", "Body text", " high ", "Azure", "a@b.example", "check VAT", "de-DE"},
-			Request{Row: 5, Locale: "de-DE", SR: client.ServiceRequest{
+			Request{Row: 5, Locale: "de-DE", Provenance: true, SR: client.ServiceRequest{
 				Title: "Invoice wrong (T-17)", Description: "Body text", Severity: client.SeverityCritical, SupportTopicID: "32444671",
 				ProductName: "Azure", PrimaryContact: &client.Contact{Email: "a@b.example"},
 				Notes:      []client.Note{{Text: "check VAT"}, {Text: "imported from tickets.csv row 5"}},
 				Attributes: &client.Attributes{ObjectType: client.ObjectServiceRequest},
 			}}},
 		{[]string{"No priority", "", "Body", "", "", "", "", ""},
-			Request{Row: 5, Locale: "fr-FR", SR: client.ServiceRequest{
+			Request{Row: 5, Locale: "fr-FR", Provenance: true, SR: client.ServiceRequest{
 				Title: "No priority ()", Description: "Body", Severity: client.SeverityModerate, SupportTopicID: "32444671",
 				Notes:      []client.Note{{Text: "imported from tickets.csv row 5"}},
 				Attributes: &client.Attributes{ObjectType: client.ObjectServiceRequest},
@@ -808,5 +808,32 @@ func TestMapConcurrently(t *testing.T) {
 		if req := <-done; req != nil && req.SR.Title != strings.Repeat("t", req.Row+1) {
 			t.Errorf("row %d got title %q", req.Row, req.SR.Title)
 		}
+	}
+}
+
+func TestKey(t *testing.T) {
+	header := []string{"Ticket ID", "Title", "Description", "Severity", "SupportTopicId"}
+	m := mustCompile(t, `
+fields: {title: "{{Title}}", description: "{{Description}}", severity: "{{Severity}}", supportTopicId: "{{SupportTopicId}}"}
+key: "HD-{{Ticket ID}}"
+`, header, Options{File: "backlog.csv"})
+	req, err := m.Map([]string{" 417 ", "t", "d", "minimal", "1"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Key != "HD-417" {
+		t.Errorf("Key = %q, want HD-417", req.Key)
+	}
+	_, err = m.Map([]string{"", "t", "d", "minimal", "1"}, 4)
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "key" || fe.Column != "Ticket ID" || !errors.Is(err, ErrRequired) {
+		t.Errorf("empty key: err = %v, want a required FieldError on key naming column Ticket ID", err)
+	}
+	spec, err := ParseSpec([]byte("fields: {title: x, description: y, severity: minimal, supportTopicId: \"1\"}\nkey: \"{{Tciket ID}}\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compile(spec, header, Options{}); !errors.Is(err, ErrUnknownColumn) {
+		t.Errorf("key naming a missing column: err = %v, want ErrUnknownColumn", err)
 	}
 }

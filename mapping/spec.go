@@ -31,6 +31,7 @@ import (
 //	notes:
 //	  - "{{Internal Comment}}"
 //	provenance: true                     # add a note "imported from FILE row N"
+//	key: "{{Ticket ID}}"                 # the row's identity across files and runs
 //
 // Every field, locale and every note is a FieldSpec: a template string, or
 // an object with value, map and default. notes may also be a single
@@ -41,6 +42,10 @@ type Spec struct {
 	Fields     FieldsSpec `yaml:"fields"`
 	Notes      NotesSpec  `yaml:"notes"`
 	Provenance bool       `yaml:"provenance"`
+	// Key, when set, is the row's identity across files and runs: the
+	// source system's ticket id, as ServiceNow's coalesce field or Data
+	// Loader's external id. Without it a row is identified by its content.
+	Key FieldSpec `yaml:"key"`
 }
 
 // FieldsSpec holds the sources of the service request's fields.

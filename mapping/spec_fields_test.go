@@ -43,7 +43,7 @@ provenance: true
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Request{Row: 9, Locale: "de-DE", SR: client.ServiceRequest{
+	want := Request{Row: 9, Locale: "de-DE", Provenance: true, SR: client.ServiceRequest{
 		Title: "Invoice wrong (#000417)", Description: "Line one\nLine two", Severity: client.SeverityCritical,
 		SupportTopicID: "32451178", SupportTopicName: "Billing and reservations",
 		ProductName: "Azure", ProductID: "DZH318Z0BQ3Q", CountryCode: "DE",
