@@ -33,6 +33,7 @@
 // under (tenant, MS-RequestId, method, path); a later call with the same key
 // gets that answer again and changes nothing. Failed calls are not
 // remembered. Concurrent calls with one key create one request.
+// Config.NoDedup turns this off for creates, so that every create creates.
 //
 // Every API answer echoes MS-RequestId and MS-CorrelationId (generated when
 // absent) and X-Locale (default en-US), and adds MS-CV and MS-ServerId.
@@ -137,6 +138,15 @@ type Config struct {
 	// PatchNoContent makes a successful PATCH answer 204 with no body
 	// instead of 200 with the updated request.
 	PatchNoContent bool
+	// NoDedup makes the service ignore MS-RequestId on create, as a
+	// service that documents no de-duplication window may: every create
+	// that passes validation creates a new service request, even with an
+	// MS-RequestId seen before, and creates are neither answered from nor
+	// remembered in the idempotency store. After-commit faults
+	// (ResetAfter, Error500After, Truncated201) still create first.
+	// Stats.Duplicates counts the requests created twice this way. Updates
+	// are still de-duplicated.
+	NoDedup bool
 }
 
 const (
@@ -160,6 +170,11 @@ type Stats struct {
 	// Replays counts creates and updates answered from the idempotency
 	// store.
 	Replays int64 `json:"replays"`
+	// Duplicates counts service requests created with an MS-RequestId
+	// that had already created an earlier one (whatever the tenant or
+	// locale): 0 unless NoDedup is set or callers reuse ids across tenants
+	// or paths.
+	Duplicates int64 `json:"duplicates"`
 	// Unauthorized counts 401 answers.
 	Unauthorized int64 `json:"unauthorized"`
 	// Rejected counts 4xx ApiFault answers other than 401 (bad input, not
@@ -175,6 +190,7 @@ type Stats struct {
 
 type counters struct {
 	requests, creates, created, throttled, replays    atomic.Int64
+	duplicates                                        atomic.Int64
 	unauthorized, rejected, faults, inFlight, maxInFl atomic.Int64
 }
 
@@ -214,6 +230,7 @@ type Emulator struct {
 	records []*record
 	byID    map[string]*record
 	idem    map[idemKey]*idemEntry
+	creator map[string]struct{} // MS-RequestIds that created a record
 
 	tokens     sync.Map // issued access token → tenant
 	calls      sync.Map // token → *atomic.Int64, with TokenExpiryCalls
@@ -256,6 +273,7 @@ func New(cfg Config) *Emulator {
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		byID:     make(map[string]*record),
 		idem:     make(map[idemKey]*idemEntry),
+		creator:  make(map[string]struct{}),
 		closing:  make(chan struct{}),
 	}
 	e.topicBody = e.buildTopics()
@@ -364,6 +382,7 @@ func (e *Emulator) Stats() Stats {
 		Created:        s.created.Load(),
 		Throttled:      s.throttled.Load(),
 		Replays:        s.replays.Load(),
+		Duplicates:     s.duplicates.Load(),
 		Unauthorized:   s.unauthorized.Load(),
 		Rejected:       s.rejected.Load(),
 		FaultsInjected: s.faults.Load(),

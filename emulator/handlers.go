@@ -102,7 +102,7 @@ func (e *Emulator) create(c *call) {
 	if bad != nil {
 		// A replay of a committed create is answered as committed, even if
 		// this copy of the body is broken.
-		if !e.replay(c, key, fault) {
+		if e.cfg.NoDedup || !e.replay(c, key, fault) {
 			e.fail(c, http.StatusBadRequest, bad.code, bad.msg)
 		}
 		return
@@ -126,19 +126,29 @@ func (e *Emulator) create(c *call) {
 // commitCreate stores sr under the next id and remembers key, unless key
 // was committed already: then it returns that entry and fresh == false.
 // Check and insert happen under one lock, so concurrent calls with one key
-// create one request.
+// create one request. With NoDedup the store is neither read nor written:
+// every call creates, and the entry returned is the call's own.
 func (e *Emulator) commitCreate(key idemKey, c *call, sr *client.ServiceRequest) (ent *idemEntry, fresh bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if ent, ok := e.idem[key]; ok {
-		return ent, false
+	if !e.cfg.NoDedup {
+		if ent, ok := e.idem[key]; ok {
+			return ent, false
+		}
 	}
 	sr.ID = strconv.FormatUint(firstID+uint64(len(e.records)), 10)
 	rec := &record{sr: *sr, reqID: c.reqID}
 	e.records = append(e.records, rec)
 	e.byID[sr.ID] = rec
+	if _, seen := e.creator[c.reqID]; seen {
+		e.stats.duplicates.Add(1)
+	} else {
+		e.creator[c.reqID] = struct{}{}
+	}
 	ent = &idemEntry{done: make(chan struct{})}
-	e.idem[key] = ent
+	if !e.cfg.NoDedup {
+		e.idem[key] = ent
+	}
 	return ent, true
 }
 
