@@ -2,11 +2,25 @@
 // maps and validates each into a service request, creates the valid ones
 // concurrently, and hands every row's outcome, in input order, to a report.
 //
+// Exactly once. Each row has an identity that does not depend on its row
+// number (see Journal): its mapping's key, or a hash of what it sends and
+// its occurrence in the file. With a Journal, the row's MS-RequestId and
+// identity are durable before its first request leaves and its outcome is
+// durable before it is counted done; rows the target already has are
+// skipped. A create that may have taken effect (a reset after sending, a
+// timeout, a 5xx, an unreadable 2xx) is not re-posted blindly: the row
+// waits for a settlement pass that lists the service's requests once for
+// every such row, records the ones found as created and re-posts only the
+// others. Rows left in doubt by an earlier run are settled the same way
+// before anything is sent.
+//
 // Row failures never stop a run: they become the row's report record. Only
-// systemic failures stop it — the service refusing the credentials, the
-// report becoming unwritable, the input becoming unreadable — and then
-// in-flight rows finish, rows not reached are reported pending, and Run
-// returns the error.
+// systemic failures stop it — the service refusing the credentials or not
+// answering at all, the report or journal becoming unwritable, the input
+// becoming unreadable — and so does the end of Run's context. Then
+// dispatch stops at once, requests in flight finish (for at most
+// Config.Grace after a stop by the context), rows not reached are reported
+// pending, and Run returns the error.
 package importer
 
 import (
@@ -15,6 +29,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/srimport/srimport/client"
 	"github.com/srimport/srimport/input"
@@ -27,10 +43,28 @@ type Creator interface {
 	Create(ctx context.Context, locale string, sr *client.ServiceRequest, requestID string) (*client.ServiceRequest, error)
 }
 
+// Lister lists every service request the service holds, for settlement
+// by lookup; *client.Client implements it.
+type Lister interface {
+	ListAll(ctx context.Context, fn func(*client.ServiceRequest) error) error
+}
+
 // Mapper maps and validates one input row; *mapping.Mapper implements it.
 type Mapper interface {
 	Map(values []string, row int) (*mapping.Request, error)
 }
+
+// InDoubtPolicy says what happens to a row whose create may have taken
+// effect.
+type InDoubtPolicy int
+
+const (
+	// Settle looks the row up on the service before any re-post.
+	Settle InDoubtPolicy = iota
+	// Retry re-posts at once with the same MS-RequestId (the client's own
+	// retries); only for services known to de-duplicate on it.
+	Retry
+)
 
 // Config is what one run needs. Mapper and Sink are required.
 type Config struct {
@@ -38,21 +72,46 @@ type Config struct {
 	Workers int
 	// Window bounds how far dispatch may run ahead of the oldest row not
 	// yet finished, which bounds the memory the in-order report needs
-	// (default 64 × Workers).
+	// (default max(64 × Workers, 4096)). Rows waiting for settlement hold
+	// their place in it; a full window triggers a settlement pass.
 	Window int
 	// Mapper maps and validates rows.
 	Mapper Mapper
 	// Creator sends rows. Nil makes the run a validation: nothing is sent
 	// and valid rows are reported as valid.
 	Creator Creator
+	// Lister finds in-doubt rows on the service. Nil leaves them unknown.
+	Lister Lister
+	// InDoubt is the policy for rows that may have been created.
+	InDoubt InDoubtPolicy
+	// Reposts bounds how many times a row in doubt that settlement did not
+	// find is posted again (default 5); then it is reported unknown.
+	Reposts int
+	// Journal is the import history; nil keeps none.
+	Journal Journal
+	// RunID is this run's id in the Journal.
+	RunID int64
+	// Force creates rows again although the target already has them.
+	Force bool
+	// Select, when set, limits the rows sent to those whose identity it
+	// accepts (--retry-from); the others are reported skipped.
+	Select func(identity string) bool
+	// Grace is how long requests in flight may finish after the context
+	// ends (default 10s); then they are cancelled.
+	Grace time.Duration
+	// Abort, when closed, cancels requests in flight at once.
+	Abort <-chan struct{}
+	// Breaker, when set, stops the run when the service stops answering.
+	Breaker *Breaker
 	// Sink receives every row's record in input order. Run flushes it but
 	// does not close it.
 	Sink reports.Writer
-	// RequestID returns the MS-RequestId of a mapped row (default RequestID).
-	RequestID func(*mapping.Request) string
 	// FlushEvery is how often the report is flushed while rows complete
 	// (default 500ms).
 	FlushEvery time.Duration
+	// SettleAfter is how long a row may wait for settlement before a pass
+	// runs although dispatch goes on (default 30s).
+	SettleAfter time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -60,29 +119,49 @@ type Config struct {
 // ErrReport wraps a failure to write the report.
 var ErrReport = errors.New("report")
 
+// ErrJournal wraps a failure to read or write the journal.
+var ErrJournal = errors.New("journal")
+
 // Run imports every row of src. It returns the run's summary and, for a
 // systemic failure, an error: the service's *client.APIError for rejected
 // credentials (client.ClassOf gives client.ClassAuth), an error wrapping
-// ErrReport, an input read error, or ctx's error when ctx ends first. The
-// summary is valid in every case; every row read has been given to Sink.
+// ErrServiceDown, ErrReport or ErrJournal, an input read error, or the
+// cause of ctx's end (context.Cause) when ctx ended before every row was
+// dispatched. The summary is valid in every case; every row read has been
+// given to Sink.
 func Run(ctx context.Context, src input.Reader, cfg Config) (Summary, error) {
 	cfg.defaults()
 	r := newRun(ctx, cfg)
+	defer r.cancelReq()
 	r.sum.Started = cfg.Now()
 
-	flushDone := make(chan struct{})
-	go r.flushLoop(flushDone)
+	done := make(chan struct{})
+	go r.flushLoop(done)
+	go r.watch(done)
+	settled := make(chan struct{})
+	go func() { defer close(settled); r.settleLoop(done) }()
 
+	if err := r.settlePrevious(); err != nil {
+		r.fail(err)
+	}
 	rows := newReadAhead(src)
 	defer rows.stop()
 	left, readErr := r.dispatch(rows)
-	_ = r.group.Wait() // workers record their own outcomes and never return errors
-	close(flushDone)
+	r.dispatchDone()
+	r.rows.Wait()   // every dispatched row has its record
+	_ = r.group.Wait() // and its goroutine has returned
+	close(done)
+	<-settled
 
 	r.finish(rows, left)
 	r.sum.GhostRows = rows.Ghost()
 	if err := r.seq.flush(); err != nil {
 		r.fail(err)
+	}
+	if j := cfg.Journal; j != nil {
+		if err := j.Flush(context.WithoutCancel(ctx)); err != nil {
+			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+		}
 	}
 	r.sum.Finished = cfg.Now()
 	if err := r.firstErr(); err != nil {
@@ -91,8 +170,8 @@ func Run(ctx context.Context, src input.Reader, cfg Config) (Summary, error) {
 	if readErr != nil {
 		return r.sum, readErr
 	}
-	if err := ctx.Err(); err != nil {
-		return r.sum, err
+	if r.cut && ctx.Err() != nil {
+		return r.sum, context.Cause(ctx)
 	}
 	return r.sum, nil
 }
@@ -102,13 +181,19 @@ func (c *Config) defaults() {
 		c.Workers = 8
 	}
 	if c.Window < c.Workers {
-		c.Window = 64 * c.Workers
+		c.Window = max(64*c.Workers, 4096)
 	}
-	if c.RequestID == nil {
-		c.RequestID = RequestID
+	if c.Reposts <= 0 {
+		c.Reposts = 5
+	}
+	if c.Grace <= 0 {
+		c.Grace = 10 * time.Second
 	}
 	if c.FlushEvery <= 0 {
 		c.FlushEvery = 500 * time.Millisecond
+	}
+	if c.SettleAfter <= 0 {
+		c.SettleAfter = 30 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -127,11 +212,13 @@ func (r *run) dispatch(src *readAhead) (left *input.Row, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("read input: %w", err)
 		}
-		if err := r.seq.reserve(r.stop); err != nil {
+		if err := r.reserve(); err != nil {
+			r.cut = true
 			return &row, nil
 		}
 		r.handle(r.nextSeq(), row)
 	}
+	r.cut = true
 	return nil, nil
 }
 
@@ -141,78 +228,214 @@ func (r *run) handle(seq int, row input.Row) {
 	if row.Err != nil {
 		rec.Status, rec.ErrorClass, rec.Error = reports.Invalid, "validation", row.Err.Error()
 		r.countRules(row.Err, true)
-		r.record(seq, rec)
+		r.record(seq, rec, "")
 		return
 	}
 	req, err := r.cfg.Mapper.Map(row.Values, row.Num)
 	if err != nil {
 		rec.Status, rec.ErrorClass, rec.Error = reports.Invalid, "validation", message(err)
 		r.countRules(err, false)
-		r.record(seq, rec)
+		r.record(seq, rec, "")
 		return
 	}
 	if r.cfg.Creator == nil {
 		rec.Status = reports.Valid
-		r.record(seq, rec)
+		r.record(seq, rec, "")
 		return
 	}
-	rec.RequestID = r.cfg.RequestID(req)
-	// Take a worker slot first, so that waiting for one watches the stop
-	// (errgroup's Go would block blind); the group's own limit is then
-	// reached only for the instant between a slot's release and its
-	// goroutine's return.
+	s, skip := r.prepare(seq, req, rec)
+	if skip != nil {
+		r.record(seq, *skip, s.ent.Identity)
+		return
+	}
+	r.rows.Add(1)
 	select {
 	case r.slots <- struct{}{}:
 	case <-r.stop.Done():
-		r.record(seq, r.pendingRecord(rec))
+		r.unsent(s)
 		return
 	}
+	r.inflight.Add(1)
 	r.group.Go(func() error {
-		defer func() { <-r.slots }()
-		r.record(seq, r.create(req, rec))
+		r.send(s)
 		return nil
 	})
 }
 
-// create sends one row and turns the outcome into its record.
-func (r *run) create(req *mapping.Request, rec reports.Record) reports.Record {
-	if r.stop.Err() != nil {
-		return r.pendingRecord(rec)
+// prepare names a mapped row and decides, from the journal, whether it is
+// sent. It returns the row's sending state and, for a row not to be sent,
+// its record.
+func (r *run) prepare(seq int, req *mapping.Request, rec reports.Record) (*sending, *reports.Record) {
+	s := &sending{seq: seq, req: req, rec: rec}
+	id, err := r.ids.of(req)
+	if err != nil {
+		rec.Status, rec.ErrorClass, rec.Error = reports.Failed, string(client.ClassRejected), err.Error()
+		return s, &rec
 	}
-	ctx, attempts := client.CountAttempts(r.ctx)
-	sr, err := r.cfg.Creator.Create(ctx, req.Locale, &req.SR, rec.RequestID)
-	rec.Attempts = int(attempts.Load())
+	s.ent = RowEntry{Seq: seq, Entry: Entry{Identity: id, Match: Fingerprint(&req.SR), RunID: r.cfg.RunID, Row: rec.Row}}
+	if r.cfg.Select != nil && !r.cfg.Select(id) {
+		rec.Status, rec.Error = reports.Skipped, "not selected: --retry-from sends only the rows that report lists as failed or unknown"
+		return s, &rec
+	}
+	prev, ok, err := r.lookup(id)
+	if err != nil {
+		r.fail(err)
+		rec = r.pendingRecord(rec)
+		return s, &rec
+	}
+	s.ent.RequestID = uuid.NewString()
+	if ok {
+		rec.RequestID, rec.ServiceRequestID = prev.RequestID, prev.ServiceRequestID
+		switch {
+		case prev.RunID == r.cfg.RunID && r.cfg.Journal != nil:
+			rec.Status, rec.Error = reports.Skipped, fmt.Sprintf("same key as row %d of this file, which stands for it", prev.Row)
+			return s, &rec
+		case prev.State == StateCreated && r.cfg.Force:
+			// A new ticket: a new MS-RequestId.
+		case prev.State == StateCreated:
+			rec.Status = reports.Skipped
+			rec.Error = fmt.Sprintf("already created on this target by run %d (row %d); --force creates it again", prev.RunID, prev.Row)
+			return s, &rec
+		case (prev.State == StateSending || prev.State == StateUnknown) && r.cfg.InDoubt == Settle:
+			rec.Status, rec.ErrorClass = reports.Unknown, string(client.ClassAmbiguous)
+			rec.Error = fmt.Sprintf("still in doubt since run %d: the service could not be searched to settle it; run the same command again", prev.RunID)
+			return s, &rec
+		default: // failed before, or in doubt on a service that de-duplicates: same MS-RequestId
+			s.ent.RequestID = prev.RequestID
+		}
+	}
+	rec.RequestID, rec.ServiceRequestID = s.ent.RequestID, ""
+	s.rec = rec
+	s.body = withProvenance(req, s.ent.RequestID)
+	return s, nil
+}
+
+// lookup asks the journal, then what settlement found before the run,
+// about an identity.
+func (r *run) lookup(id string) (Entry, bool, error) {
+	if r.cfg.Journal == nil {
+		return Entry{}, false, nil
+	}
+	e, ok, err := r.cfg.Journal.Lookup(r.req, id)
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("%w: %w", ErrJournal, err)
+	}
+	return e, ok, nil
+}
+
+// send creates one row: the write-ahead entry first, then the request,
+// then the outcome.
+func (r *run) send(s *sending) {
+	defer r.doneSending()
+	if r.stop.Err() != nil && s.posts == 0 {
+		r.unsent(s)
+		return
+	}
+	now := r.cfg.Now()
+	if s.ent.SentAt.IsZero() {
+		s.ent.SentAt = now
+	}
+	s.ent.State, s.ent.Status = StateSending, reports.Pending
+	if err := r.write(s, true); err != nil {
+		r.fail(err)
+		r.unsent(s)
+		return
+	}
+	s.posts++
+	ctx, attempts := client.CountAttempts(r.req)
+	sr, err := r.cfg.Creator.Create(ctx, s.req.Locale, s.body, s.rec.RequestID)
+	s.rec.Attempts += int(attempts.Load())
+	class := client.ClassOf(err)
 	switch {
 	case err == nil:
-		rec.Status, rec.ServiceRequestID = reports.Created, sr.ID
-	case r.ctx.Err() != nil && errors.Is(err, r.ctx.Err()):
-		// Interrupted. Unless an attempt may have reached the service
-		// (a request on the wire, or an earlier 5xx), nothing was created.
-		if rec.Attempts == 0 || client.ClassOf(err) != client.ClassAmbiguous {
-			return r.pendingRecord(rec)
+		r.created(s, sr.ID, "")
+	case r.req.Err() != nil && errors.Is(err, r.req.Err()) && (attempts.Load() == 0 || class != client.ClassAmbiguous):
+		// Stopped before anything of this post reached the service.
+		if s.posts == 1 {
+			r.unsent(s)
+			return
 		}
-		rec.Status, rec.ErrorClass = reports.Unknown, string(client.ClassAmbiguous)
-		rec.Error = "interrupted while the request was in flight; whether it was created is not known"
+		r.inDoubt(s, "stopped while it waited to be posted again; whether an earlier post created it is not known")
+	case class == client.ClassAmbiguous:
+		if r.cfg.InDoubt == Settle && r.cfg.Lister != nil && r.req.Err() == nil && r.stop.Err() == nil {
+			r.park(s, message(err))
+			return
+		}
+		r.inDoubt(s, message(err))
 	default:
-		class := client.ClassOf(err)
-		rec.Status, rec.ErrorClass, rec.Error = reports.Failed, string(class), message(err)
-		if class == client.ClassAmbiguous {
-			rec.Status = reports.Unknown
-			rec.Error += "; whether it was created is not known: re-run with the same input to settle it (the same MS-RequestId is reused)"
+		if r.cfg.Breaker != nil && class == client.ClassTransient {
+			r.cfg.Breaker.note(err)
 		}
+		s.rec.Status, s.rec.ErrorClass, s.rec.Error = reports.Failed, string(class), message(err)
+		if s.posts > 1 {
+			// An earlier post was in doubt and settlement did not find it;
+			// this one failed for sure.
+			s.rec.Error += " (an earlier post was looked up on the service and not found)"
+		}
+		r.final(s, StateFailed)
 		if class == client.ClassAuth {
 			r.fail(fmt.Errorf("the service refused the credentials: %w", err))
 		}
 	}
-	return rec
 }
 
-func (r *run) pending(row input.Row) reports.Record {
-	return r.pendingRecord(reports.Record{Row: row.Num, Input: row.Values})
+// created records a row the service created.
+func (r *run) created(s *sending, id, note string) {
+	s.rec.Status, s.rec.ServiceRequestID, s.rec.ErrorClass, s.rec.Error = reports.Created, id, "", note
+	s.ent.ServiceRequestID = id
+	r.noteCreated(id)
+	r.final(s, StateCreated)
+}
+
+// inDoubt records a row whose create may or may not have taken effect.
+func (r *run) inDoubt(s *sending, why string) {
+	s.rec.Status, s.rec.ErrorClass = reports.Unknown, string(client.ClassAmbiguous)
+	s.rec.Error = why + "; whether it was created is not known: run the same command again to settle it (its MS-RequestId is kept)"
+	r.final(s, StateUnknown)
+}
+
+// unsent records a row that was never sent as pending; its identity's
+// entry, if this run wrote one, says nothing was created.
+func (r *run) unsent(s *sending) {
+	s.rec = r.pendingRecord(s.rec)
+	if s.ent.State == StateSending {
+		r.final(s, StateFailed)
+		return
+	}
+	r.record(s.seq, s.rec, s.ent.Identity)
+	r.rows.Done()
+}
+
+// final makes a sent row's outcome durable, then records it.
+func (r *run) final(s *sending, st State) {
+	s.ent.State = st
+	s.ent.Status, s.ent.ErrorClass, s.ent.Error, s.ent.Attempts = s.rec.Status, s.rec.ErrorClass, s.rec.Error, s.rec.Attempts
+	s.ent.ServiceRequestID = s.rec.ServiceRequestID
+	if err := r.write(s, true); err != nil {
+		r.fail(err)
+	}
+	r.count(s.rec)
+	if err := r.seq.put(s.seq, s.rec); err != nil {
+		r.fail(err)
+	}
+	r.rows.Done()
+}
+
+// write writes a sent row's journal entry.
+func (r *run) write(s *sending, sync bool) error {
+	if r.cfg.Journal == nil {
+		return nil
+	}
+	s.ent.RequestID = s.rec.RequestID
+	s.ent.UpdatedAt = r.cfg.Now()
+	if err := r.cfg.Journal.Write(context.WithoutCancel(r.req), s.ent, sync); err != nil {
+		return fmt.Errorf("%w: %w", ErrJournal, err)
+	}
+	return nil
 }
 
 func (r *run) pendingRecord(rec reports.Record) reports.Record {
-	rec.Status, rec.ErrorClass, rec.Error = reports.Pending, "", "not sent: the run stopped before this row"
+	rec.Status, rec.ErrorClass, rec.Error = reports.Pending, "", "not sent: the run stopped before this row; run the same command again to send it"
 	return rec
 }
 
@@ -222,7 +445,7 @@ func (r *run) pendingRecord(rec reports.Record) reports.Record {
 // the dispatcher already reported the input's state.
 func (r *run) finish(src *readAhead, left *input.Row) {
 	if left != nil {
-		r.record(r.nextSeq(), r.pending(*left))
+		r.record(r.nextSeq(), r.pendingRecord(reports.Record{Row: left.Num, Input: left.Values}), "")
 	}
 	if r.stop.Err() == nil {
 		return
@@ -232,6 +455,6 @@ func (r *run) finish(src *readAhead, left *input.Row) {
 		if err != nil {
 			return
 		}
-		r.record(r.nextSeq(), r.pending(row))
+		r.record(r.nextSeq(), r.pendingRecord(reports.Record{Row: row.Num, Input: row.Values}), "")
 	}
 }

@@ -105,6 +105,29 @@ func (s *setup) run(ctx context.Context, workers int) (importer.Summary, error) 
 	return importer.Run(ctx, s.src, importer.Config{Workers: workers, Mapper: s.m, Creator: s.c, Sink: s.sink})
 }
 
+// runWith imports data with cfg (Mapper, Creator and Sink filled in) and
+// returns the report.
+func (s *setup) runWith(t *testing.T, data string, cfg importer.Config) []reports.Record {
+	t.Helper()
+	src, err := input.NewCSV(strings.NewReader(data), input.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.Auto(src.Header(), mapping.Options{File: "t.csv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &memSink{}
+	cfg.Mapper, cfg.Sink = m, sink
+	if cfg.Creator == nil {
+		cfg.Creator = s.c
+	}
+	if _, err := importer.Run(context.Background(), src, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return sink.recs
+}
+
 // checkAccounted fails unless the report holds rows 2..n+1 exactly once,
 // in input order.
 func checkAccounted(t *testing.T, recs []reports.Record, n int) {
@@ -207,28 +230,25 @@ func TestFaultsNoDuplicatesNoLoss(t *testing.T) {
 	}
 }
 
-// TestRerunCreatesNothingTwice: importing the same rows again repeats their
-// MS-RequestIds, and the service answers with what it created the first
-// time.
-func TestRerunCreatesNothingTwice(t *testing.T) {
+// TestRerunSkipsWhatWasCreated: importing the same rows again through the
+// same journal sends nothing: every row is skipped with the id and
+// MS-RequestId of the first run.
+func TestRerunSkipsWhatWasCreated(t *testing.T) {
 	data := genCSV(20, nil)
-	s := newSetup(t, data, emulator.Config{}, client.Config{Workers: 4})
-	if _, err := s.run(context.Background(), 4); err != nil {
-		t.Fatal(err)
-	}
-	first := s.sink.recs
-	src, _ := input.NewCSV(strings.NewReader(data), input.Options{})
-	second := &memSink{}
-	if _, err := importer.Run(context.Background(), src, importer.Config{Workers: 4, Mapper: s.m, Creator: s.c, Sink: second}); err != nil {
-		t.Fatal(err)
-	}
+	s := newSetup(t, data, emulator.Config{NoDedup: true}, client.Config{Workers: 4})
+	j := newMemJournal()
+	first := s.runWith(t, data, importer.Config{Workers: 4, Journal: j, RunID: j.forRun()})
+	second := s.runWith(t, data, importer.Config{Workers: 4, Journal: j, RunID: j.forRun()})
 	if got := len(s.em.ServiceRequests()); got != 20 {
 		t.Fatalf("service holds %d requests after two runs of 20 rows", got)
 	}
 	for i := range first {
-		if first[i].ServiceRequestID != second.recs[i].ServiceRequestID || first[i].RequestID != second.recs[i].RequestID {
+		if first[i].Status != reports.Created || second[i].Status != reports.Skipped {
+			t.Fatalf("row %d: %s then %s, want created then skipped", first[i].Row, first[i].Status, second[i].Status)
+		}
+		if first[i].ServiceRequestID != second[i].ServiceRequestID || first[i].RequestID != second[i].RequestID {
 			t.Fatalf("row %d: first run %s/%s, second %s/%s", first[i].Row, first[i].ServiceRequestID, first[i].RequestID,
-				second.recs[i].ServiceRequestID, second.recs[i].RequestID)
+				second[i].ServiceRequestID, second[i].RequestID)
 		}
 	}
 }

@@ -3,12 +3,15 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/srimport/srimport/client"
 	"github.com/srimport/srimport/mapping"
 	"github.com/srimport/srimport/reports"
 )
@@ -16,27 +19,61 @@ import (
 // run is the state of one Run.
 type run struct {
 	cfg Config
-	// ctx governs requests in flight: it ends only when the caller's
-	// context does (an interrupt).
+	// ctx is the caller's: its end stops dispatch.
 	ctx context.Context
-	// stop ends dispatch: on a systemic failure or when ctx ends. Rows in
-	// flight finish under ctx, so a row the service may have created is
-	// never abandoned mid-request by a stop.
+	// stop ends dispatch: on a systemic failure or when ctx ends.
 	stop    context.Context
 	stopNow context.CancelFunc
-	group   *errgroup.Group
-	slots   chan struct{} // one per create call in flight
-	seq     *sequencer
-	next    int
-	mu      sync.Mutex // guards sum and err
-	sum     Summary
-	err     error
+	// req governs requests in flight and settlement. It outlives stop by
+	// Config.Grace, so that a row the service may be creating is not
+	// abandoned mid-request by a stop; Abort and the Breaker end it at once.
+	req       context.Context
+	cancelReq context.CancelFunc
+
+	group    *errgroup.Group
+	slots    chan struct{} // one per create call in flight
+	inflight atomic.Int64  // create calls in flight
+	rows     sync.WaitGroup
+	seq      *sequencer
+	next     int
+	ids      *identities
+	cut      bool // dispatch stopped before the input ended
+
+	// Settlement: rows in doubt wait in parked for a pass.
+	pmu        sync.Mutex
+	parked     []*sending
+	parkedAt   time.Time // when the oldest parked row was parked
+	dispatched bool      // dispatch has ended
+	blocked    bool      // dispatch waits for room in the report window
+	kick       chan struct{}
+	createdIDs map[string]struct{} // without a Journal: ids created by this run
+
+	mu  sync.Mutex // guards sum and err
+	sum Summary
+	err error
+}
+
+// sending is a row on its way to the service.
+type sending struct {
+	seq   int
+	req   *mapping.Request
+	body  *client.ServiceRequest // req.SR with the provenance note naming the MS-RequestId
+	rec   reports.Record
+	ent   RowEntry
+	posts int // creates sent for this row in this run
 }
 
 func newRun(ctx context.Context, cfg Config) *run {
-	stop, cancel := context.WithCancel(ctx)
-	r := &run{cfg: cfg, ctx: ctx, stop: stop, stopNow: cancel, group: new(errgroup.Group), slots: make(chan struct{}, cfg.Workers)}
-	r.group.SetLimit(cfg.Workers)
+	stop, stopNow := context.WithCancel(ctx)
+	req, cancelReq := context.WithCancel(context.WithoutCancel(ctx))
+	r := &run{
+		cfg: cfg, ctx: ctx, stop: stop, stopNow: stopNow, req: req, cancelReq: cancelReq,
+		group: new(errgroup.Group), slots: make(chan struct{}, cfg.Workers),
+		ids: newIdentities(), kick: make(chan struct{}, 1),
+	}
+	if cfg.Journal == nil {
+		r.createdIDs = make(map[string]struct{})
+	}
 	r.seq = newSequencer(cfg.Window, cfg.Sink)
 	r.sum.Counts = make(map[reports.Status]int)
 	r.sum.Rules = make(map[string]int)
@@ -49,16 +86,86 @@ func (r *run) nextSeq() int {
 	return s
 }
 
-// record is the one place every row's outcome passes through: the summary
-// counts it and the sequencer writes it to the report in input order.
-func (r *run) record(seq int, rec reports.Record) {
-	r.mu.Lock()
-	r.sum.Rows++
-	r.sum.Counts[rec.Status]++
-	r.mu.Unlock()
+// reserve waits for room in the report window. While it waits, rows in
+// doubt may be what holds the window, so a settlement pass is due.
+func (r *run) reserve() error {
+	select {
+	case r.seq.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	r.setBlocked(true)
+	defer r.setBlocked(false)
+	return r.seq.reserve(r.stop)
+}
+
+func (r *run) setBlocked(b bool) {
+	r.pmu.Lock()
+	r.blocked = b
+	r.pmu.Unlock()
+	if b {
+		r.wake()
+	}
+}
+
+func (r *run) dispatchDone() {
+	r.pmu.Lock()
+	r.dispatched = true
+	r.pmu.Unlock()
+	r.wake()
+}
+
+// wake asks the settler to look at the parked rows.
+func (r *run) wake() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// doneSending ends one create call's hold on a worker slot.
+func (r *run) doneSending() {
+	<-r.slots
+	if r.inflight.Add(-1) == 0 {
+		r.wake()
+	}
+}
+
+// record is the one place a row not sent passes through: the summary
+// counts it, the journal notes it, and the sequencer writes it to the
+// report in input order. Sent rows pass through final.
+func (r *run) record(seq int, rec reports.Record, identity string) {
+	r.count(rec)
+	if j := r.cfg.Journal; j != nil {
+		e := RowEntry{Seq: seq, Entry: Entry{Identity: identity, RequestID: rec.RequestID, ServiceRequestID: rec.ServiceRequestID, Row: rec.Row, UpdatedAt: r.cfg.Now()},
+			Status: rec.Status, ErrorClass: rec.ErrorClass, Error: rec.Error, Attempts: rec.Attempts}
+		if err := j.Write(context.WithoutCancel(r.req), e, false); err != nil {
+			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+		}
+	}
 	if err := r.seq.put(seq, rec); err != nil {
 		r.fail(err)
 	}
+}
+
+func (r *run) count(rec reports.Record) {
+	r.mu.Lock()
+	r.sum.Rows++
+	r.sum.Counts[rec.Status]++
+	if rec.Status == reports.Created && rec.Error != "" {
+		r.sum.Settled++
+	}
+	r.mu.Unlock()
+}
+
+// noteCreated remembers an id this run created, when no journal does.
+func (r *run) noteCreated(id string) {
+	if r.createdIDs == nil {
+		return
+	}
+	r.pmu.Lock()
+	r.createdIDs[id] = struct{}{}
+	r.pmu.Unlock()
 }
 
 // fail records a systemic failure (the first one wins) and stops dispatch.
@@ -75,6 +182,39 @@ func (r *run) firstErr() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.err
+}
+
+// watch ends requests in flight Grace after a stop, at once on Abort, and
+// when the Breaker trips, until done closes.
+func (r *run) watch(done <-chan struct{}) {
+	var tripped <-chan struct{}
+	if r.cfg.Breaker != nil {
+		tripped = r.cfg.Breaker.Tripped()
+	}
+	stopped := r.stop.Done()
+	var grace <-chan time.Time
+	for {
+		select {
+		case <-done:
+			return
+		case <-r.cfg.Abort:
+			r.cancelReq()
+			return
+		case <-tripped:
+			r.fail(r.cfg.Breaker.Err())
+			r.cancelReq()
+			return
+		case <-stopped:
+			stopped = nil
+			t := time.NewTimer(r.cfg.Grace)
+			defer t.Stop()
+			grace = t.C
+			r.wake()
+		case <-grace:
+			r.cancelReq()
+			return
+		}
+	}
 }
 
 // flushLoop flushes the report every FlushEvery until done closes, so the

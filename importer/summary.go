@@ -15,6 +15,15 @@ type Summary struct {
 	// Rules counts validation failures by field and rule
 	// ("severity: not a severity"); a row may fail several.
 	Rules map[string]int `json:"validationFailures,omitempty"`
+	// Settled counts rows found on the service by a settlement pass after
+	// their answer was lost.
+	Settled int `json:"settledByLookup,omitempty"`
+	// SettledBefore counts rows an earlier run left in doubt that were
+	// looked up before this run sent anything.
+	SettledBefore int `json:"settledFromEarlierRuns,omitempty"`
+	// InDoubtLeft counts rows an earlier run left in doubt that could not
+	// be looked up (the service could not be listed).
+	InDoubtLeft int `json:"inDoubtFromEarlierRuns,omitempty"`
 	// GhostRows is the number of trailing all-empty rows ignored.
 	GhostRows int       `json:"ghostRows"`
 	Started   time.Time `json:"started"`

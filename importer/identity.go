@@ -1,0 +1,95 @@
+package importer
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/mapping"
+)
+
+// identities names rows. A row named by its mapping's key is that key; any
+// other row is a hash of what would be sent (agent locale and body, the
+// provenance note left out since it names the row number) followed by its
+// occurrence in the file, so that two identical rows are two tickets while
+// inserting, deleting or reordering rows changes no other row's identity.
+//
+// It is used by the dispatcher only and needs no lock.
+type identities struct {
+	seen map[[16]byte]int32 // content hash → occurrences so far
+}
+
+func newIdentities() *identities { return &identities{seen: make(map[[16]byte]int32)} }
+
+// of returns req's identity.
+func (ids *identities) of(req *mapping.Request) (string, error) {
+	if req.Key != "" {
+		return "key:" + req.Key, nil
+	}
+	sum, err := contentHash(req)
+	if err != nil {
+		return "", err
+	}
+	var k [16]byte
+	copy(k[:], sum[:])
+	n := ids.seen[k] + 1
+	ids.seen[k] = n
+	return "sha256:" + hex.EncodeToString(sum[:16]) + "#" + strconv.Itoa(int(n)), nil
+}
+
+// contentHash hashes the agent locale and the request body without the
+// provenance note.
+func contentHash(req *mapping.Request) ([32]byte, error) {
+	sr := req.SR
+	if req.Provenance && len(sr.Notes) > 0 {
+		sr.Notes = sr.Notes[:len(sr.Notes)-1]
+	}
+	body, err := json.Marshal(&sr)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("identity: %w", err)
+	}
+	h := sha256.New()
+	h.Write([]byte(req.Locale))
+	h.Write([]byte{0})
+	h.Write(body)
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum, nil
+}
+
+// Fingerprint is what settlement by lookup matches a service request on
+// when no provenance note names its MS-RequestId: title, description and
+// support topic, as the service stores them.
+func Fingerprint(sr *client.ServiceRequest) string {
+	h := sha256.New()
+	h.Write([]byte(sr.Title))
+	h.Write([]byte{0})
+	h.Write([]byte(sr.Description))
+	h.Write([]byte{0})
+	h.Write([]byte(sr.SupportTopicID))
+	var sum [32]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// provenanceText is the provenance note with the row's MS-RequestId, which
+// settlement looks for.
+func provenanceText(note, requestID string) string {
+	return note + " (MS-RequestId " + requestID + ")"
+}
+
+// withProvenance returns req's body with its provenance note naming
+// requestID; req itself is not changed.
+func withProvenance(req *mapping.Request, requestID string) *client.ServiceRequest {
+	sr := req.SR
+	if !req.Provenance || len(sr.Notes) == 0 {
+		return &sr
+	}
+	notes := append([]client.Note(nil), sr.Notes...)
+	last := &notes[len(notes)-1]
+	last.Text = provenanceText(last.Text, requestID)
+	sr.Notes = notes
+	return &sr
+}
