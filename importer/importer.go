@@ -148,7 +148,7 @@ func Run(ctx context.Context, src input.Reader, cfg Config) (Summary, error) {
 	defer rows.stop()
 	left, readErr := r.dispatch(rows)
 	r.dispatchDone()
-	r.rows.Wait()   // every dispatched row has its record
+	r.rows.Wait()      // every dispatched row has its record
 	_ = r.group.Wait() // and its goroutine has returned
 	close(done)
 	<-settled
