@@ -84,6 +84,8 @@ type Client struct {
 	locale string
 	rc     *retryablehttp.Client
 	idle   interface{ CloseIdleConnections() } // the default base transport, nil for Config.Transport
+	// maxPages bounds the pages ListAll follows; tests lower it.
+	maxPages int
 }
 
 // ListOptions selects a page of service requests.
@@ -134,7 +136,7 @@ func newClient(cfg Config, base string, lim waiter) *Client {
 	if cfg.Locale == "" {
 		cfg.Locale = DefaultLocale
 	}
-	c := &Client{base: base, locale: cfg.Locale}
+	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages}
 
 	rt := cfg.Transport
 	if rt == nil {
@@ -207,7 +209,8 @@ func (c *Client) Create(ctx context.Context, locale string, sr *ServiceRequest, 
 	if locale == "" {
 		locale = c.locale
 	}
-	res, err := c.do(ctx, op, http.MethodPost, "/v1/servicerequests/"+url.PathEscape(locale), nil, sr, locale, requestID)
+	res, err := c.do(ctx, request{op: op, method: http.MethodPost, target: "/v1/servicerequests/" + url.PathEscape(locale),
+		body: sr, locale: locale, requestID: requestID})
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +233,7 @@ func (c *Client) Get(ctx context.Context, id string) (*ServiceRequest, error) {
 	if id == "" {
 		return nil, &callError{op: "get service request", err: &inputError{"no id given"}}
 	}
-	res, err := c.do(ctx, op, http.MethodGet, "/v1/servicerequests/"+url.PathEscape(id), nil, nil, "", uuid.NewString())
+	res, err := c.do(ctx, request{op: op, method: http.MethodGet, target: "/v1/servicerequests/" + url.PathEscape(id)})
 	if err != nil {
 		return nil, err
 	}
@@ -265,12 +268,20 @@ func (c *Client) List(ctx context.Context, opts ListOptions) (*Collection[Servic
 		}
 		q.Set("filter", string(f))
 	}
-	return getCollection[ServiceRequest](ctx, c, op, "/v1/servicerequests", q)
+	return getCollection[ServiceRequest](ctx, c, request{op: op, method: http.MethodGet, target: withQuery("/v1/servicerequests", q)})
+}
+
+// withQuery appends q, encoded, to path.
+func withQuery(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
 
 // getCollection GETs one page of a collection resource.
-func getCollection[T any](ctx context.Context, c *Client, op, path string, q url.Values) (*Collection[T], error) {
-	res, err := c.do(ctx, op, http.MethodGet, path, q, nil, "", uuid.NewString())
+func getCollection[T any](ctx context.Context, c *Client, r request) (*Collection[T], error) {
+	res, err := c.do(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +310,7 @@ func (c *Client) Update(ctx context.Context, id string, patch *ServiceRequest) (
 	case patch == nil:
 		return nil, &callError{op: op, err: &inputError{"no change given"}}
 	}
-	res, err := c.do(ctx, op, http.MethodPatch, "/v1/servicerequests/"+url.PathEscape(id), nil, patch, "", uuid.NewString())
+	res, err := c.do(ctx, request{op: op, method: http.MethodPatch, target: "/v1/servicerequests/" + url.PathEscape(id), body: patch})
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +324,7 @@ func (c *Client) Update(ctx context.Context, id string, patch *ServiceRequest) (
 // SupportTopics returns the support-topic list; an SR's SupportTopicID is
 // a topic's ID as a decimal string.
 func (c *Client) SupportTopics(ctx context.Context) ([]SupportTopic, error) {
-	out, err := getCollection[SupportTopic](ctx, c, "list support topics", "/v1/servicerequests/supporttopics", nil)
+	out, err := getCollection[SupportTopic](ctx, c, request{op: "list support topics", method: http.MethodGet, target: "/v1/servicerequests/supporttopics"})
 	if err != nil {
 		return nil, err
 	}
@@ -347,35 +358,48 @@ func decodeSR(r *result) (*ServiceRequest, error) {
 	return &sr, nil
 }
 
+// request is one call to send: target is the path, with its query, below
+// the base URL. An empty requestID gets a fresh one.
+type request struct {
+	op, method, target string
+	body               any         // encoded as JSON; nil sends no body
+	locale             string      // X-Locale; empty = Config.Locale
+	requestID          string      // MS-RequestId of every attempt
+	header             http.Header // extra headers, set before the client's own
+}
+
 // do sends one call through the retry stack and returns its 2xx answer, or
 // an error wrapped in a *callError (an *APIError for any other status).
-func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body any, locale, requestID string) (*result, error) {
+func (c *Client) do(ctx context.Context, r request) (*result, error) {
+	op, requestID := r.op, r.requestID
+	if requestID == "" {
+		requestID = uuid.NewString()
+	}
 	fail := func(st *callState, err error) error {
 		return &callError{op: op, effect: st.effect.Load(), err: err}
 	}
 	st := &callState{}
 	var raw any // nil: no body (a typed nil []byte would still send one)
-	if body != nil {
-		b, err := json.Marshal(body)
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
 		if err != nil {
 			return nil, fail(st, fmt.Errorf("encode request: %w", err))
 		}
 		raw = b
 	}
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
 	ctx = context.WithValue(ctx, stateKey, st)
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u, raw)
+	req, err := retryablehttp.NewRequestWithContext(ctx, r.method, c.base+r.target, raw)
 	if err != nil {
 		return nil, fail(st, &inputError{fmt.Sprintf("build request: %v", err)})
+	}
+	for k, v := range r.header {
+		req.Header[k] = append([]string(nil), v...)
 	}
 	// Set before Do: every attempt is a shallow copy of req, so it carries
 	// the same MS-RequestId.
 	req.Header.Set("MS-RequestId", requestID)
-	if locale != "" {
-		req.Header.Set("X-Locale", locale)
+	if r.locale != "" {
+		req.Header.Set("X-Locale", r.locale)
 	}
 	resp, err := c.rc.Do(req)
 	if err != nil {
