@@ -1,0 +1,529 @@
+// Package state keeps srimport's import history in an embedded SQLite
+// database, dir/srimport.db, that a person can inspect with the sqlite3
+// shell.
+//
+// The database holds three tables:
+//
+//   - runs: one row per import run (input, hashes, target, start and end,
+//     exit status, status counts);
+//   - rows: one row per input row of each run, the report line it became;
+//   - items: per target (service endpoint and tenant) and row identity,
+//     the latest known state of that identity's service request.
+//
+// A run writes through a [Run], which implements [importer.Journal]: its
+// writes go to one writer goroutine that commits them in batches (group
+// commit), so that many concurrent durable writes share one fsync.
+// Lookups read committed data through a separate pool of read
+// connections, which WAL mode lets run beside the writer.
+//
+// Times are stored as text, RFC 3339 in UTC with nine fractional digits
+// (2006-01-02T15:04:05.000000000Z), so that they sort as text. Nothing
+// secret is stored.
+//
+// The package also provides [Lock], a lock file that keeps two runs from
+// importing the same input into the same target at once.
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	// The pure-Go SQLite driver, registered as "sqlite".
+	_ "modernc.org/sqlite"
+
+	"github.com/srimport/srimport/importer"
+	"github.com/srimport/srimport/reports"
+)
+
+// DBName is the database's file name inside the state directory.
+const DBName = "srimport.db"
+
+// schemaVersion is the PRAGMA user_version of the schema below.
+const schemaVersion = 1
+
+// schema creates version 1 of the database.
+const schema = `
+CREATE TABLE IF NOT EXISTS runs (
+	id           INTEGER PRIMARY KEY,
+	input        TEXT NOT NULL,
+	input_hash   TEXT NOT NULL,
+	mapping_hash TEXT NOT NULL,
+	target       TEXT NOT NULL,
+	started      TEXT NOT NULL,
+	finished     TEXT,
+	exit_status  INTEGER,
+	counts       TEXT NOT NULL DEFAULT '{}',
+	pid          INTEGER NOT NULL,
+	rows         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_input_target ON runs(input, target);
+CREATE TABLE IF NOT EXISTS rows (
+	run_id             INTEGER NOT NULL,
+	seq                INTEGER NOT NULL,
+	row                INTEGER NOT NULL,
+	identity           TEXT NOT NULL,
+	request_id         TEXT NOT NULL,
+	status             TEXT NOT NULL,
+	service_request_id TEXT NOT NULL,
+	error_class        TEXT NOT NULL,
+	error              TEXT NOT NULL,
+	attempts           INTEGER NOT NULL,
+	updated            TEXT NOT NULL,
+	PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS items (
+	target             TEXT NOT NULL,
+	identity           TEXT NOT NULL,
+	request_id         TEXT NOT NULL,
+	state              TEXT NOT NULL,
+	service_request_id TEXT NOT NULL,
+	match              TEXT NOT NULL,
+	run_id             INTEGER NOT NULL,
+	row                INTEGER NOT NULL,
+	sent_at            TEXT,
+	updated            TEXT NOT NULL,
+	PRIMARY KEY (target, identity)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_target_sr ON items(target, service_request_id);
+CREATE INDEX IF NOT EXISTS items_target_state ON items(target, state);
+`
+
+// timeFormat is RFC 3339 with a fixed nine-digit fraction, so that times
+// written in UTC sort correctly as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+// ErrNoRun is returned (wrapped) for a run id the database does not hold.
+var ErrNoRun = errors.New("no such run")
+
+// ErrClosed is returned (wrapped) by a Run or Store used after Close.
+var ErrClosed = errors.New("state store closed")
+
+// options are the knobs tests and benchmarks turn; Open uses the defaults.
+type options struct {
+	// synchronous is the PRAGMA synchronous of the writer connection.
+	synchronous string
+}
+
+// defaultOptions are Open's.
+func defaultOptions() options { return options{synchronous: "FULL"} }
+
+// Store is an open state database. It is safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // read connections
+
+	lookup     *sql.Stmt // on r
+	upsertRow  *sql.Stmt // on w
+	upsertItem *sql.Stmt // on w
+
+	mu     sync.Mutex
+	open   map[*Run]struct{} // runs not closed yet
+	closed bool
+}
+
+// Open opens the state database in dir, creating dir (mode 0700) and the
+// database as needed. The database is in WAL mode with synchronous=FULL:
+// every commit is on disk when it returns, and a process killed at any
+// instant leaves a consistent database.
+func Open(dir string) (*Store, error) {
+	return open(dir, defaultOptions())
+}
+
+func open(dir string, opt options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state: create %s: %w", dir, err)
+	}
+	abs, err := filepath.Abs(filepath.Join(dir, DBName))
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	// Create the file ourselves so that it (and the -wal and -shm files,
+	// which SQLite gives the database's mode) is private.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", abs, err)
+	}
+	f.Close()
+
+	s := &Store{path: abs, open: make(map[*Run]struct{})}
+	uri := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+	s.w, err = sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)"+
+		"&_pragma=journal_mode(WAL)"+
+		"&_pragma=synchronous("+opt.synchronous+")"+
+		"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", abs, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.migrate(); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+
+	s.r, err = sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)&_query_only=1")
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("state: open %s: %w", abs, err)
+	}
+	n := 2 * runtime.GOMAXPROCS(0)
+	n = max(n, 4)
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	s.r.SetConnMaxLifetime(0)
+	s.r.SetConnMaxIdleTime(0)
+
+	if err := s.prepare(); err != nil {
+		s.r.Close()
+		s.w.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrate brings the schema to schemaVersion, in one transaction so that
+// two processes opening a new database at once do not race.
+func (s *Store) migrate() (err error) {
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("state: open %s: %w", s.path, err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("state: read schema version of %s: %w", s.path, err)
+	}
+	switch {
+	case v == schemaVersion:
+		return tx.Commit()
+	case v > schemaVersion:
+		return fmt.Errorf("state: %s has schema version %d, newer than this srimport's %d; use a newer srimport", s.path, v, schemaVersion)
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("state: create schema in %s: %w", s.path, err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return fmt.Errorf("state: set schema version in %s: %w", s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("state: create schema in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// prepare prepares the statements a run uses per row.
+func (s *Store) prepare() error {
+	ctx := context.Background()
+	var err error
+	s.lookup, err = s.r.PrepareContext(ctx, `SELECT request_id, state, service_request_id, match, run_id, row, sent_at, updated
+		FROM items WHERE target = ? AND identity = ?`)
+	if err != nil {
+		return fmt.Errorf("state: prepare lookup: %w", err)
+	}
+	s.upsertRow, err = s.w.PrepareContext(ctx, `INSERT INTO rows
+		(run_id, seq, row, identity, request_id, status, service_request_id, error_class, error, attempts, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (run_id, seq) DO UPDATE SET
+			row = excluded.row, identity = excluded.identity, request_id = excluded.request_id,
+			status = excluded.status, service_request_id = excluded.service_request_id,
+			error_class = excluded.error_class, error = excluded.error,
+			attempts = excluded.attempts, updated = excluded.updated`)
+	if err != nil {
+		return fmt.Errorf("state: prepare row write: %w", err)
+	}
+	s.upsertItem, err = s.w.PrepareContext(ctx, `INSERT INTO items
+		(target, identity, request_id, state, service_request_id, match, run_id, row, sent_at, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (target, identity) DO UPDATE SET
+			request_id = excluded.request_id, state = excluded.state,
+			service_request_id = excluded.service_request_id, match = excluded.match,
+			run_id = excluded.run_id, row = excluded.row,
+			sent_at = coalesce(excluded.sent_at, items.sent_at), updated = excluded.updated`)
+	if err != nil {
+		return fmt.Errorf("state: prepare item write: %w", err)
+	}
+	return nil
+}
+
+// Path returns the database file's absolute path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes every Run not closed yet (flushing its writes) and then the
+// database. It returns the first error met.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	runs := make([]*Run, 0, len(s.open))
+	for r := range s.open {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+
+	var errs []error
+	for _, r := range runs {
+		errs = append(errs, r.Close())
+	}
+	for _, st := range []*sql.Stmt{s.lookup, s.upsertRow, s.upsertItem} {
+		st.Close()
+	}
+	if err := s.r.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("state: close %s: %w", s.path, err))
+	}
+	if err := s.w.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("state: close %s: %w", s.path, err))
+	}
+	return errors.Join(errs...)
+}
+
+// RunInfo describes a run being begun.
+type RunInfo struct {
+	Input       string    // the input file's path
+	InputHash   string    // a hash of the input's content
+	MappingHash string    // a hash of the mapping in force
+	Target      string    // the service endpoint and tenant the run imports into
+	Started     time.Time // when the run started; zero means now
+	PID         int       // the importing process; zero means this process
+}
+
+// RunRecord is what the database holds about one run.
+type RunRecord struct {
+	ID          int64     `json:"id"`
+	Input       string    `json:"input"`
+	InputHash   string    `json:"inputHash"`
+	MappingHash string    `json:"mappingHash"`
+	Target      string    `json:"target"`
+	Started     time.Time `json:"started"`
+	// Finished is zero (and omitted from JSON) while the run has not
+	// finished: it is still going, or it was killed.
+	Finished time.Time `json:"finished,omitzero"`
+	// ExitStatus is the run's exit status; nil (JSON null) while the run
+	// has not finished.
+	ExitStatus *int `json:"exitStatus"`
+	// Counts is the number of rows per report status, as Finish recorded
+	// it; empty while the run has not finished.
+	Counts map[string]int `json:"counts"`
+	// Rows is the number of input rows, as Finish recorded it.
+	Rows int `json:"rows"`
+	PID  int `json:"pid"`
+}
+
+// Begin records the start of a run and returns the Run to write its rows
+// through. The caller must Close the Run.
+func (s *Store) Begin(ctx context.Context, info RunInfo) (*Run, error) {
+	if info.Started.IsZero() {
+		info.Started = time.Now()
+	}
+	if info.PID == 0 {
+		info.PID = os.Getpid()
+	}
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("state: begin run: %w", ErrClosed)
+	}
+	res, err := s.w.ExecContext(ctx, `INSERT INTO runs (input, input_hash, mapping_hash, target, started, counts, pid, rows)
+		VALUES (?, ?, ?, ?, ?, '{}', ?, 0)`,
+		info.Input, info.InputHash, info.MappingHash, info.Target, formatTime(info.Started), info.PID)
+	if err != nil {
+		return nil, fmt.Errorf("state: begin run: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, fmt.Errorf("state: begin run: %w", err)
+	}
+	r := newRun(s, id, info.Target)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		r.Close()
+		return nil, fmt.Errorf("state: begin run: %w", ErrClosed)
+	}
+	s.open[r] = struct{}{}
+	s.mu.Unlock()
+	return r, nil
+}
+
+// forget drops r from the runs Close closes.
+func (s *Store) forget(r *Run) {
+	s.mu.Lock()
+	delete(s.open, r)
+	s.mu.Unlock()
+}
+
+const runColumns = `id, input, input_hash, mapping_hash, target, started, finished, exit_status, counts, pid, rows`
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRun(sc scanner) (RunRecord, error) {
+	var (
+		rec      RunRecord
+		started  string
+		finished sql.NullString
+		exit     sql.NullInt64
+		counts   string
+	)
+	if err := sc.Scan(&rec.ID, &rec.Input, &rec.InputHash, &rec.MappingHash, &rec.Target,
+		&started, &finished, &exit, &counts, &rec.PID, &rec.Rows); err != nil {
+		return RunRecord{}, err
+	}
+	var err error
+	if rec.Started, err = parseTime(started); err != nil {
+		return RunRecord{}, fmt.Errorf("run %d: started: %w", rec.ID, err)
+	}
+	if finished.Valid {
+		if rec.Finished, err = parseTime(finished.String); err != nil {
+			return RunRecord{}, fmt.Errorf("run %d: finished: %w", rec.ID, err)
+		}
+	}
+	if exit.Valid {
+		x := int(exit.Int64)
+		rec.ExitStatus = &x
+	}
+	rec.Counts = map[string]int{}
+	if counts != "" {
+		if err := json.Unmarshal([]byte(counts), &rec.Counts); err != nil {
+			return RunRecord{}, fmt.Errorf("run %d: counts: %w", rec.ID, err)
+		}
+	}
+	return rec, nil
+}
+
+// Runs returns up to limit runs, most recent first; limit <= 0 means all.
+func (s *Store) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+runColumns+` FROM runs ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("state: list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunRecord
+	for rows.Next() {
+		rec, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("state: list runs: %w", err)
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("state: list runs: %w", err)
+	}
+	return out, nil
+}
+
+// Run returns the run with this id, or an error wrapping ErrNoRun.
+func (s *Store) Run(ctx context.Context, id int64) (RunRecord, error) {
+	rec, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return RunRecord{}, fmt.Errorf("state: run %d: %w", id, ErrNoRun)
+	}
+	if err != nil {
+		return RunRecord{}, fmt.Errorf("state: run %d: %w", id, err)
+	}
+	return rec, nil
+}
+
+// LastRun returns the most recent run of input into target; ok is false
+// when there is none.
+func (s *Store) LastRun(ctx context.Context, input, target string) (rec RunRecord, ok bool, err error) {
+	rec, err = scanRun(s.r.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs
+		WHERE input = ? AND target = ? ORDER BY id DESC LIMIT 1`, input, target))
+	if errors.Is(err, sql.ErrNoRows) {
+		return RunRecord{}, false, nil
+	}
+	if err != nil {
+		return RunRecord{}, false, fmt.Errorf("state: last run of %s: %w", input, err)
+	}
+	return rec, true, nil
+}
+
+// Rows calls fn with each recorded row of run runID, in Seq order, as
+// committed: Seq, Row, Identity, RequestID, ServiceRequestID, Status,
+// ErrorClass, Error, Attempts, RunID and UpdatedAt are set. It stops at
+// the first error fn returns and returns that error as is. An unknown run
+// is an error wrapping ErrNoRun.
+func (s *Store) Rows(ctx context.Context, runID int64, fn func(importer.RowEntry) error) error {
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, runID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("state: rows of run %d: %w", runID, ErrNoRun)
+	}
+	if err != nil {
+		return fmt.Errorf("state: rows of run %d: %w", runID, err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, row, identity, request_id, status, service_request_id,
+		error_class, error, attempts, updated FROM rows WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		return fmt.Errorf("state: rows of run %d: %w", runID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			e       importer.RowEntry
+			status  string
+			updated string
+		)
+		if err := rows.Scan(&e.Seq, &e.Row, &e.Identity, &e.RequestID, &status, &e.ServiceRequestID,
+			&e.ErrorClass, &e.Error, &e.Attempts, &updated); err != nil {
+			return fmt.Errorf("state: rows of run %d: %w", runID, err)
+		}
+		e.Status = reports.Status(status)
+		e.RunID = runID
+		if e.UpdatedAt, err = parseTime(updated); err != nil {
+			return fmt.Errorf("state: rows of run %d: seq %d: %w", runID, e.Seq, err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("state: rows of run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// formatTime formats t for the database: UTC, fixed width.
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// nullTime is formatTime, or NULL for the zero time.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+// parseTime parses a time formatTime wrote (or any RFC 3339 time a
+// person wrote with the sqlite3 shell).
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t, nil
+}
