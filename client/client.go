@@ -9,7 +9,8 @@
 // after a timeout or a 5xx.
 //
 // Retries happen after network errors, 408, 429 and 5xx other than 501;
-// 429 and 503 honour Retry-After. Every failure is returned wrapped, with an
+// 429 and 503 honour Retry-After. With Config.NoRetryAfterEffect, a create
+// is not retried after an attempt that may have taken effect. Every failure is returned wrapped, with an
 // *APIError for a non-2xx answer, and ClassOf maps it to the report's
 // error_class. The Client keeps no package-level state and never logs or
 // returns the bearer token.
@@ -66,6 +67,18 @@ type Config struct {
 	Locale         string            // X-Locale of calls other than Create, and Create's locale when it is given none (default "en-US")
 	Logger         *slog.Logger      // Debug-level attempt log; nil = silent. The token is never logged.
 	Transport      http.RoundTripper // base transport, for tests; default a *http.Transport sized for Workers
+
+	// NoRetryAfterEffect stops Create from retrying an attempt that may
+	// have taken effect, for a service that may not de-duplicate
+	// MS-RequestId: a 408 or 5xx other than 501, a network error after the
+	// request may have been sent (reset, EOF, attempt timeout), or a 2xx
+	// whose body cannot be read. Create then returns at once with a
+	// ClassAmbiguous error, for the caller to settle (by listing, say)
+	// rather than re-post. Attempts that cannot have taken effect are
+	// still retried: 429, and failures before sending (refused
+	// connection, DNS, TLS, token source). Get, List, ListAll and Update
+	// retry as usual.
+	NoRetryAfterEffect bool
 }
 
 // Defaults applied by New to zero Config fields.
@@ -86,6 +99,8 @@ type Client struct {
 	idle   interface{ CloseIdleConnections() } // the default base transport, nil for Config.Transport
 	// maxPages bounds the pages ListAll follows; tests lower it.
 	maxPages int
+	// createOnce is Config.NoRetryAfterEffect.
+	createOnce bool
 }
 
 // ListOptions selects a page of service requests.
@@ -136,7 +151,7 @@ func newClient(cfg Config, base string, lim waiter) *Client {
 	if cfg.Locale == "" {
 		cfg.Locale = DefaultLocale
 	}
-	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages}
+	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages, createOnce: cfg.NoRetryAfterEffect}
 
 	rt := cfg.Transport
 	if rt == nil {
@@ -378,7 +393,7 @@ func (c *Client) do(ctx context.Context, r request) (*result, error) {
 	fail := func(st *callState, err error) error {
 		return &callError{op: op, effect: st.effect.Load(), err: err}
 	}
-	st := &callState{}
+	st := &callState{noRetryAfterEffect: c.createOnce && r.method == http.MethodPost}
 	var raw any // nil: no body (a typed nil []byte would still send one)
 	if r.body != nil {
 		b, err := json.Marshal(r.body)

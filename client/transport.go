@@ -57,17 +57,26 @@ func CountAttempts(ctx context.Context) (context.Context, *atomic.Int64) {
 // callState follows one Client call across its attempts.
 type callState struct {
 	effect atomic.Bool // some attempt may have taken effect on the server
+	// noRetryAfterEffect forbids a retry after an attempt that may have
+	// taken effect (Config.NoRetryAfterEffect, on creates).
+	noRetryAfterEffect bool
 }
 
 func (s *callState) observe(resp *http.Response, err error) {
-	switch {
-	case err != nil:
-		if !notSent(err) {
-			s.effect.Store(true)
-		}
-	case mayHaveTakenEffect(resp.StatusCode):
+	if inDoubt(resp, err) {
 		s.effect.Store(true)
 	}
+}
+
+// inDoubt reports whether an attempt that ended with resp or err may have
+// taken effect on the server: a 408 or 5xx other than 501, or a failure
+// not known to have happened before sending (which includes a 2xx whose
+// body could not be read).
+func inDoubt(resp *http.Response, err error) bool {
+	if err != nil {
+		return !notSent(err)
+	}
+	return resp != nil && mayHaveTakenEffect(resp.StatusCode)
 }
 
 // newBaseTransport returns a transport whose idle pool keeps a connection
@@ -233,13 +242,18 @@ func closeBody(req *http.Request) {
 // certificate errors, too many redirects or a bad scheme); 408, 429 and 5xx
 // other than 501. Failures that a repeat cannot fix are not retried: no
 // token, a limiter wait past the deadline, an oversized body, a TLS
-// certificate error however wrapped.
+// certificate error however wrapped. Under a call that forbids it
+// (callState.noRetryAfterEffect), an attempt that may have taken effect is
+// not retried either.
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		if err == nil {
 			return false, nil // a complete answer arrived: it decides
 		}
 		return false, ctx.Err()
+	}
+	if st, ok := ctx.Value(stateKey).(*callState); ok && st.noRetryAfterEffect && inDoubt(resp, err) {
+		return false, nil
 	}
 	if err != nil {
 		var te *tokenError
