@@ -93,3 +93,14 @@ func withProvenance(req *mapping.Request, requestID string) *client.ServiceReque
 	sr.Notes = notes
 	return &sr
 }
+
+// Namer names rows as Run does, so that the rows of a report and of an
+// input can be matched: fed the same mapped rows in the same order, it
+// gives the same identities.
+type Namer struct{ ids *identities }
+
+// NewNamer returns a Namer that has seen no rows.
+func NewNamer() *Namer { return &Namer{ids: newIdentities()} }
+
+// Identity returns the identity of the next mapped row.
+func (n *Namer) Identity(req *mapping.Request) (string, error) { return n.ids.of(req) }

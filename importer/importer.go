@@ -335,7 +335,10 @@ func (r *run) send(s *sending) {
 	if s.ent.SentAt.IsZero() {
 		s.ent.SentAt = now
 	}
-	s.ent.State, s.ent.Status = StateSending, reports.Pending
+	// Should the process die now, this row's report line says it is in
+	// doubt, and the next run settles it.
+	s.ent.State, s.ent.Status, s.ent.ErrorClass = StateSending, reports.Unknown, string(client.ClassAmbiguous)
+	s.ent.Error = "in flight when the run ended: whether it was created is not known; run the same command again to settle it"
 	if err := r.write(s, true); err != nil {
 		r.fail(err)
 		r.unsent(s)
