@@ -18,15 +18,29 @@ type CSVWriter struct {
 }
 
 // NewCSV writes the report header to w and returns a writer for the
-// records. If w is an io.Closer, Close closes it.
+// records. The header is the fixed columns (Columns) followed by the input
+// columns as InputColumns names them. If w is an io.Closer, Close closes
+// it.
+//
+// NewCSV writes straight to w; Create is the atomic way to write a report
+// file.
 func NewCSV(w io.Writer, inputHeader []string) (*CSVWriter, error) {
-	buf := bufio.NewWriterSize(w, 64<<10)
-	cw := &CSVWriter{buf: buf, csv: csv.NewWriter(buf), width: len(inputHeader)}
+	cw, err := newCSV(w, inputHeader)
+	if err != nil {
+		return nil, err
+	}
 	if c, ok := w.(io.Closer); ok {
 		cw.closer = c
 	}
+	return cw, nil
+}
+
+// newCSV is NewCSV with a destination it never closes.
+func newCSV(w io.Writer, inputHeader []string) (*CSVWriter, error) {
+	buf := bufio.NewWriterSize(w, 64<<10)
+	cw := &CSVWriter{buf: buf, csv: csv.NewWriter(buf), width: len(inputHeader)}
 	cw.line = make([]string, 0, len(columns)+len(inputHeader))
-	if err := cw.csv.Write(append(append(cw.line[:0], columns...), inputHeader...)); err != nil {
+	if err := cw.csv.Write(append(append(cw.line[:0], columns...), InputColumns(inputHeader)...)); err != nil {
 		return nil, fmt.Errorf("write report header: %w", err)
 	}
 	return cw, nil

@@ -1,15 +1,35 @@
-// Package reports writes the run report: one record per input data row, in
-// input order, pairing the row with its new service-request id or its error.
-// The format follows cli.md; it is picked by the report file's extension.
+// Package reports writes the run report, one record per input data row in
+// input order, pairing the row with its new service-request id or its
+// error, and reads it back for a retry. The format follows cli.md; it is
+// picked by the report file's extension.
+//
+// # Atomic write
+//
+// Create does not write to the report's path (unless that is a device or
+// a pipe, see Create). It writes to a temporary file beside it, ".<name>.tmp-<random>" in the same directory (see
+// File.TempName), and Commit (or Close, which is Commit) flushes it, syncs
+// it to disk and renames it over the path, then syncs the directory. Until
+// then the previous report at the path, if any, is left as it was: a run
+// that is killed, or whose report cannot be written in full (a full disk),
+// never leaves a half-written report under the report's name. Abort
+// discards the temporary file.
+//
+// Flush writes buffered records to the temporary file, so a person can
+// follow a run by watching that file. After a crash the temporary file
+// stays behind holding the records flushed so far; it is a convenience
+// only, not a complete report: the run's journal is the source of truth
+// about which rows were sent.
+//
+// # Columns
+//
+// The report's fixed columns (Columns) come first, then the input's
+// columns under the names InputColumns gives them: an input column named
+// like a fixed column is renamed, so that the fixed columns are never
+// ambiguous and every report column name is unique. OpenCSV and
+// InputHeader undo the renaming.
 package reports
 
-import (
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
-)
+import "errors"
 
 // Status is a row's outcome, as printed in the report's status column.
 type Status string
@@ -29,6 +49,15 @@ const (
 // Statuses lists every Status in report order, for summaries.
 func Statuses() []Status { return []Status{Created, Valid, Invalid, Failed, Unknown, Skipped, Pending} }
 
+// known reports whether s is one of Statuses.
+func (s Status) known() bool {
+	switch s {
+	case Created, Valid, Invalid, Failed, Unknown, Skipped, Pending:
+		return true
+	}
+	return false
+}
+
 // Record is one report line.
 type Record struct {
 	Row              int      // row number as a person sees it (header = 1)
@@ -41,18 +70,13 @@ type Record struct {
 	Input            []string // the input row's values as read
 }
 
-// columns are the report's fixed leading columns; the input columns follow.
-var columns = []string{"row", "status", "service_request_id", "error_class", "error", "attempts", "request_id"}
-
-// Columns returns the report's fixed leading column names, in order.
-func Columns() []string { return append([]string(nil), columns...) }
-
 // Writer receives records in input order.
 type Writer interface {
 	// Write adds one record. Records arrive in input order.
 	Write(Record) error
 	// Flush pushes buffered records to the file, so that a report being
-	// watched, or a run that crashes, shows what is done.
+	// watched, or a run that crashes, shows what is done. (For a File,
+	// that is its temporary file: see File.TempName.)
 	Flush() error
 	// Close flushes and closes the report; its error must be checked.
 	Close() error
@@ -61,27 +85,6 @@ type Writer interface {
 // ErrFormat is returned by Create for a report extension it cannot write.
 var ErrFormat = errors.New("unsupported report format")
 
-// DefaultPath returns the report path used when none is given:
-// "<input>.report.csv" beside the input.
-func DefaultPath(input string) string { return input + ".report.csv" }
-
-// Create creates the report file at path, with the format chosen by its
-// extension (.csv), and writes the header made of the fixed columns and the
-// input's header.
-func Create(path string, inputHeader []string) (Writer, error) {
-	switch ext := strings.ToLower(filepath.Ext(path)); ext {
-	case ".csv", "":
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, fmt.Errorf("create report: %w", err)
-		}
-		w, err := NewCSV(f, inputHeader)
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		return w, nil
-	default:
-		return nil, fmt.Errorf("report %s: %w %q (use .csv)", path, ErrFormat, ext)
-	}
-}
+// ErrNotReport is wrapped by the errors of OpenCSV, NewCSVReader and
+// InputHeader for a file or header that is not a srimport report.
+var ErrNotReport = errors.New("not a srimport report")

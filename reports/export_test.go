@@ -1,0 +1,9 @@
+package reports
+
+import "io"
+
+// CreateWrapped is Create with the report file's writes passing through
+// wrap, to inject write errors.
+func CreateWrapped(path string, inputHeader []string, wrap func(io.Writer) io.Writer) (*File, error) {
+	return create(path, inputHeader, wrap)
+}
