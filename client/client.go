@@ -79,6 +79,18 @@ type Config struct {
 	// connection, DNS, TLS, token source). Get, List, ListAll and Update
 	// retry as usual.
 	NoRetryAfterEffect bool
+
+	// OnAttempt, when set, is called after every attempt of every call:
+	// with true when an HTTP response arrived, whatever its status (a 2xx
+	// whose body was cut short included), with false when the attempt
+	// failed without one (refused connection, DNS, TLS, reset, EOF before
+	// the status line, an attempt timeout or a stall). It is not called
+	// for attempts that fail before reaching the network (the token source
+	// or the rate limiter failed) nor for those cut short or never started
+	// because the caller's context ended. It runs on the goroutine making
+	// the attempt, while the call waits: it must be quick and safe for
+	// concurrent use.
+	OnAttempt func(reached bool)
 }
 
 // Defaults applied by New to zero Config fields.
@@ -159,7 +171,7 @@ func newClient(cfg Config, base string, lim waiter) *Client {
 		rt, c.idle = t, t
 	}
 	rt = &bufferTransport{next: rt, max: maxBody}
-	rt = &attemptTransport{next: rt, log: cfg.Logger}
+	rt = &attemptTransport{next: rt, log: cfg.Logger, onAttempt: cfg.OnAttempt}
 	rt = &headerTransport{next: rt, tokens: cfg.Token, userAgent: cfg.UserAgent, locale: cfg.Locale}
 	rt = &timeoutTransport{next: rt, d: cfg.AttemptTimeout}
 	if lim != nil {

@@ -232,6 +232,18 @@ func (e *responseError) Error() string {
 }
 func (e *responseError) Unwrap() error { return e.err }
 
+// bodyError is a response whose body could not be read in full: the
+// status line arrived, the rest may not have.
+type bodyError struct {
+	status int
+	err    error
+}
+
+func (e *bodyError) Error() string {
+	return fmt.Sprintf("read HTTP %d response body: %v", e.status, e.err)
+}
+func (e *bodyError) Unwrap() error { return e.err }
+
 // inputError is an invalid argument; nothing was sent.
 type inputError struct{ msg string }
 

@@ -33,7 +33,7 @@ const (
 //	  limitTransport      one rate token per attempt (only when Config.Rate > 0)
 //	  timeoutTransport    Config.AttemptTimeout, which the limiter wait does not eat into
 //	  headerTransport     bearer token, Accept, Content-Type, X-Locale, User-Agent, MS-CorrelationId
-//	  attemptTransport    counts the attempt, records whether it may have taken effect, logs it
+//	  attemptTransport    counts the attempt, records whether it may have taken effect, tells OnAttempt, logs it
 //	  bufferTransport     reads the whole body, so a truncated one fails the attempt
 //	  base                *http.Transport sized for Config.Workers, or Config.Transport
 
@@ -42,6 +42,7 @@ type ctxKey int
 const (
 	attemptsKey ctxKey = iota // *atomic.Int64 from CountAttempts
 	stateKey                  // *callState of the Client call under way
+	callerKey                 // the context.Context of the call, above the attempt timeout
 )
 
 // CountAttempts returns a context under which every HTTP attempt made by
@@ -125,6 +126,9 @@ type timeoutTransport struct {
 func (t *timeoutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithTimeout(req.Context(), t.d)
 	defer cancel() // safe: bufferTransport has read the body already
+	// The layers below tell an attempt timeout from the end of the
+	// caller's context by the latter.
+	ctx = context.WithValue(ctx, callerKey, req.Context())
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && req.Context().Err() == nil {
 		return nil, &attemptTimeoutError{after: t.d, err: err}
@@ -171,10 +175,12 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(r)
 }
 
-// attemptTransport counts and records each attempt handed to the network.
+// attemptTransport counts and records each attempt handed to the network,
+// and reports to Config.OnAttempt whether it reached the service.
 type attemptTransport struct {
-	next http.RoundTripper
-	log  *slog.Logger // nil: silent
+	next      http.RoundTripper
+	log       *slog.Logger // nil: silent
+	onAttempt func(bool)   // nil: nobody listens
 }
 
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -186,6 +192,11 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	resp, err := t.next.RoundTrip(req)
 	if st, ok := ctx.Value(stateKey).(*callState); ok {
 		st.observe(resp, err)
+	}
+	if t.onAttempt != nil {
+		if reached := answered(err); reached || !callerEnded(ctx) {
+			t.onAttempt(reached)
+		}
 	}
 	if t.log != nil && t.log.Enabled(ctx, slog.LevelDebug) {
 		attrs := []slog.Attr{
@@ -205,6 +216,23 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, err
 }
 
+// answered reports whether an attempt that ended with err got an HTTP
+// response: err is nil, or the response's body was cut short or too large.
+func answered(err error) bool {
+	var be *bodyError
+	var re *responseError
+	return err == nil || errors.As(err, &be) || errors.As(err, &re)
+}
+
+// callerEnded reports whether the context of the call that made the
+// attempt with ctx has ended (rather than the attempt timing out).
+func callerEnded(ctx context.Context) bool {
+	if caller, ok := ctx.Value(callerKey).(context.Context); ok {
+		return caller.Err() != nil
+	}
+	return ctx.Err() != nil
+}
+
 // bufferTransport reads the whole response body, so that a body cut short
 // (the server declared a Content-Length and closed the connection) fails the
 // attempt, which the retry layer then repeats with the same MS-RequestId.
@@ -221,7 +249,7 @@ func (t *bufferTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	b, err := io.ReadAll(io.LimitReader(resp.Body, t.max+1))
 	resp.Body.Close()
 	if err != nil {
-		return nil, fmt.Errorf("read HTTP %d response body: %w", resp.StatusCode, err)
+		return nil, &bodyError{status: resp.StatusCode, err: err}
 	}
 	if int64(len(b)) > t.max {
 		return nil, &responseError{status: resp.StatusCode, err: fmt.Errorf("body exceeds %d bytes", t.max)}
