@@ -20,9 +20,25 @@ import (
 // It is used by the dispatcher only and needs no lock.
 type identities struct {
 	seen map[[16]byte]int32 // content hash → occurrences so far
+	keys map[string]int     // key → row number of its first row in this file
 }
 
-func newIdentities() *identities { return &identities{seen: make(map[[16]byte]int32)} }
+func newIdentities() *identities {
+	return &identities{seen: make(map[[16]byte]int32), keys: make(map[string]int)}
+}
+
+// firstWithKey returns the row number of the first row of this file with
+// req's key, when req has a key and an earlier row had it too.
+func (ids *identities) firstWithKey(req *mapping.Request) (int, bool) {
+	if req.Key == "" {
+		return 0, false
+	}
+	if row, ok := ids.keys[req.Key]; ok {
+		return row, true
+	}
+	ids.keys[req.Key] = req.Row
+	return 0, false
+}
 
 // of returns req's identity.
 func (ids *identities) of(req *mapping.Request) (string, error) {

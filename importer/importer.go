@@ -273,6 +273,10 @@ func (r *run) prepare(seq int, req *mapping.Request, rec reports.Record) (*sendi
 		return s, &rec
 	}
 	s.ent = RowEntry{Seq: seq, Entry: Entry{Identity: id, Match: Fingerprint(&req.SR), RunID: r.cfg.RunID, Row: rec.Row}}
+	if first, dup := r.ids.firstWithKey(req); dup {
+		rec.Status, rec.Error = reports.Skipped, fmt.Sprintf("same key %q as row %d of this file, which stands for it", req.Key, first)
+		return s, &rec
+	}
 	if r.cfg.Select != nil && !r.cfg.Select(id) {
 		rec.Status, rec.Error = reports.Skipped, "not selected: --retry-from sends only the rows that report lists as failed or unknown"
 		return s, &rec
@@ -287,9 +291,6 @@ func (r *run) prepare(seq int, req *mapping.Request, rec reports.Record) (*sendi
 	if ok {
 		rec.RequestID, rec.ServiceRequestID = prev.RequestID, prev.ServiceRequestID
 		switch {
-		case prev.RunID == r.cfg.RunID && r.cfg.Journal != nil:
-			rec.Status, rec.Error = reports.Skipped, fmt.Sprintf("same key as row %d of this file, which stands for it", prev.Row)
-			return s, &rec
 		case prev.State == StateCreated && r.cfg.Force:
 			// A new ticket: a new MS-RequestId.
 		case prev.State == StateCreated:
