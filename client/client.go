@@ -10,10 +10,11 @@
 //
 // Retries happen after network errors, 408, 429 and 5xx other than 501;
 // 429 and 503 honour Retry-After. With Config.NoRetryAfterEffect, a create
-// is not retried after an attempt that may have taken effect. Every failure is returned wrapped, with an
-// *APIError for a non-2xx answer, and ClassOf maps it to the report's
-// error_class. The Client keeps no package-level state and never logs or
-// returns the bearer token.
+// is not retried after an attempt that may have taken effect, and
+// Config.OnAttempt hears whether each attempt reached the service. Every
+// failure is returned wrapped, with an *APIError for a non-2xx answer, and
+// ClassOf maps it to the report's error_class. The Client keeps no
+// package-level state and never logs or returns the bearer token.
 package client
 
 import (
@@ -111,8 +112,8 @@ type Client struct {
 	idle   interface{ CloseIdleConnections() } // the default base transport, nil for Config.Transport
 	// maxPages bounds the pages ListAll follows; tests lower it.
 	maxPages int
-	// createOnce is Config.NoRetryAfterEffect.
-	createOnce bool
+	// noRetryAfterEffect is Config.NoRetryAfterEffect.
+	noRetryAfterEffect bool
 }
 
 // ListOptions selects a page of service requests.
@@ -163,7 +164,7 @@ func newClient(cfg Config, base string, lim waiter) *Client {
 	if cfg.Locale == "" {
 		cfg.Locale = DefaultLocale
 	}
-	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages, createOnce: cfg.NoRetryAfterEffect}
+	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages, noRetryAfterEffect: cfg.NoRetryAfterEffect}
 
 	rt := cfg.Transport
 	if rt == nil {
@@ -405,7 +406,7 @@ func (c *Client) do(ctx context.Context, r request) (*result, error) {
 	fail := func(st *callState, err error) error {
 		return &callError{op: op, effect: st.effect.Load(), err: err}
 	}
-	st := &callState{noRetryAfterEffect: c.createOnce && r.method == http.MethodPost}
+	st := &callState{noRetryAfterEffect: c.noRetryAfterEffect && r.method == http.MethodPost}
 	var raw any // nil: no body (a typed nil []byte would still send one)
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
