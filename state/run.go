@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -212,14 +213,15 @@ func (r *Run) Flush(ctx context.Context) error {
 }
 
 // InDoubt flushes the queued writes and returns the target's entries in
-// StateSending or StateUnknown, from any run, by SentAt, oldest first.
+// StateSending or StateUnknown, from any run, oldest first: by SentAt, or
+// UpdatedAt for an entry never sent.
 func (r *Run) InDoubt(ctx context.Context) ([]importer.Entry, error) {
 	if err := r.Flush(ctx); err != nil {
 		return nil, err
 	}
 	rows, err := r.s.r.QueryContext(ctx, `SELECT identity, request_id, state, service_request_id, match, run_id, row, sent_at, updated
-		FROM items WHERE target = ? AND state IN (?, ?) ORDER BY sent_at, updated, identity`,
-		r.target, string(importer.StateSending), string(importer.StateUnknown))
+		FROM items WHERE target = ? AND state IN ('sending', 'unknown') ORDER BY coalesce(sent_at, updated), identity`,
+		r.target)
 	if err != nil {
 		return nil, fmt.Errorf("state: in-doubt entries: %w", err)
 	}
@@ -260,8 +262,8 @@ func (r *Run) HasServiceRequest(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	var one int
-	err := r.s.r.QueryRowContext(ctx, `SELECT 1 FROM items WHERE target = ? AND service_request_id = ? AND state = ? LIMIT 1`,
-		r.target, id, string(importer.StateCreated)).Scan(&one)
+	err := r.s.r.QueryRowContext(ctx, `SELECT 1 FROM items WHERE target = ? AND service_request_id = ? AND state = 'created' LIMIT 1`,
+		r.target, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -322,6 +324,10 @@ func (r *Run) writer() {
 	for {
 		<-r.wake
 		for {
+			// Yield once, so that writers just woken by the last commit
+			// can queue their next writes into this one: fewer, larger
+			// transactions.
+			runtime.Gosched()
 			r.mu.Lock()
 			if len(r.pending) == 0 {
 				closing := r.closing

@@ -52,6 +52,15 @@ const DBName = "srimport.db"
 const schemaVersion = 1
 
 // schema creates version 1 of the database.
+//
+// items is a rowid table with its key as a unique index, not a WITHOUT
+// ROWID table: identities are hashes, so a new one lands on a random page
+// of the key index, but the later writes of its state only touch the
+// table row, which sits on the recently appended pages the transaction
+// writes anyway. The state and service-request indexes are partial, so
+// that they hold only what InDoubt and HasServiceRequest look for (their
+// queries repeat the index conditions as literals, which the planner
+// needs to use them).
 const schema = `
 CREATE TABLE IF NOT EXISTS runs (
 	id           INTEGER PRIMARY KEY,
@@ -93,9 +102,11 @@ CREATE TABLE IF NOT EXISTS items (
 	sent_at            TEXT,
 	updated            TEXT NOT NULL,
 	PRIMARY KEY (target, identity)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS items_target_sr ON items(target, service_request_id);
-CREATE INDEX IF NOT EXISTS items_target_state ON items(target, state);
+);
+CREATE INDEX IF NOT EXISTS items_target_sr ON items(target, service_request_id)
+	WHERE state = 'created';
+CREATE INDEX IF NOT EXISTS items_target_state ON items(target, state)
+	WHERE state IN ('sending', 'unknown');
 `
 
 // timeFormat is RFC 3339 with a fixed nine-digit fraction, so that times
@@ -133,9 +144,12 @@ type Store struct {
 }
 
 // Open opens the state database in dir, creating dir (mode 0700) and the
-// database as needed. The database is in WAL mode with synchronous=FULL:
-// every commit is on disk when it returns, and a process killed at any
-// instant leaves a consistent database.
+// database (mode 0600) as needed, and creates or checks its schema. The
+// database is in WAL mode with synchronous=FULL: a commit is on disk when
+// it returns, and a process killed, or a machine losing power, at any
+// instant leaves a consistent database holding every committed write.
+// Several processes may open the same directory: their writes take
+// turns, each waiting up to 10 seconds for the others'.
 func Open(dir string) (*Store, error) {
 	return open(dir, defaultOptions())
 }
@@ -161,6 +175,7 @@ func open(dir string, opt options) (*Store, error) {
 	s.w, err = sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)"+
 		"&_pragma=journal_mode(WAL)"+
 		"&_pragma=synchronous("+opt.synchronous+")"+
+		"&_pragma=cache_size(-16384)"+
 		"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", abs, err)
