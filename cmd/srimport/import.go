@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,21 +22,35 @@ import (
 // defaultBaseURL is the Partner Center API of the public cloud.
 const defaultBaseURL = "https://api.partnercenter.microsoft.com"
 
+// Time limits the command line sets.
+const (
+	tokenCommandTimeout = 2 * time.Minute  // --token-command
+	serviceDownAfter    = 10 * time.Second // default --down-after
+)
+
 type importOptions struct {
 	inputOptions
 	baseURL      string
 	tokenCommand string
 	token        string // from $SRIMPORT_TOKEN; never printed
+	tenant       string // from $SRIMPORT_TENANT
 	sandbox      bool
 	workers      int
 	rate         float64
 	retries      int
 	timeout      time.Duration
+	stateDir     string
+	resume       bool
+	force        bool
+	inDoubt      string
+	maxDuration  time.Duration
+	grace        time.Duration
+	downAfter    time.Duration
 	envErr       error
 }
 
-func newImportCmd(io stdio, getenv env) *cobra.Command {
-	o := &importOptions{token: getenv("SRIMPORT_TOKEN")}
+func newImportCmd(io stdio, getenv env, sig *signals) *cobra.Command {
+	o := &importOptions{token: getenv("SRIMPORT_TOKEN"), tenant: getenv("SRIMPORT_TENANT")}
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Create one service request per data row of FILE (CSV or XLSX)",
@@ -49,39 +64,87 @@ Authentication: $SRIMPORT_TOKEN holds a bearer token, or --token-command
 names a command that prints one. With --sandbox, srimport starts its
 built-in Partner Center emulator on loopback and needs no account.
 
-Each row's MS-RequestId is derived from its row number and content, so a
-re-run of the same file repeats it and a service that de-duplicates on it
-does not create the ticket twice.`,
+Running the same import again is always safe. Every row has an identity
+that does not depend on its row number (the mapping's key:, else a hash of
+what it sends), kept with its MS-RequestId in the state store (--state-dir)
+before its first request leaves. A re-run skips the rows this target
+already has, settles the rows left in doubt (a reset, a timeout, a 5xx, an
+unreadable answer: the ticket may exist) by looking them up on the service,
+and sends the rest. Ctrl-C stops dispatch at once, lets requests in flight
+finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 		Example: `  srimport import --sandbox samples/tickets.csv
   SRIMPORT_TOKEN=... srimport import --workers 16 --rate 50 tickets.csv
-  srimport import --mapping helpdesk.yaml --report out.csv export.csv`,
+  srimport import --mapping helpdesk.yaml --report out.csv export.csv
+  srimport import --max-duration 50m nightly.csv      # a cron job that must end in time
+  srimport import --retry-from tickets.csv.report.csv tickets.csv`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if o.envErr != nil {
 				return o.envErr
 			}
-			return runImport(cmd.Context(), io, o, a[0])
+			return runImport(cmd.Context(), io, sig, o, a[0])
 		},
 	}
 	o.addFlags(cmd, getenv)
 	f := cmd.Flags()
-	f.StringVar(&o.report, "report", "", "report file (.csv); default FILE.report.csv")
+	f.StringVar(&o.report, "report", "", "report file (.csv), written beside and renamed into place at the end; default FILE.report.csv")
 	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "API base URL ($SRIMPORT_BASE_URL)")
 	f.StringVar(&o.tokenCommand, "token-command", "", "command that prints a bearer token (default: the token in $SRIMPORT_TOKEN)")
-	f.BoolVar(&o.sandbox, "sandbox", false, "start the built-in emulator in-process and import into it (no account needed)")
+	f.BoolVar(&o.sandbox, "sandbox", false, "start the built-in emulator in-process and import into it (no account needed; keeps no state)")
 	f.IntVar(&o.workers, "workers", envNum(getenv, "SRIMPORT_WORKERS", 8, strconv.Atoi, &o.envErr), "requests in flight at most ($SRIMPORT_WORKERS)")
 	f.Float64Var(&o.rate, "rate", envNum(getenv, "SRIMPORT_RATE", 0, parseFloat, &o.envErr), "requests per second at most, retries included; 0 = no client limit ($SRIMPORT_RATE)")
 	f.IntVar(&o.retries, "retries", 5, "attempts after the first, per row")
 	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of one attempt")
+	f.StringVar(&o.stateDir, "state-dir", envOr(getenv, "SRIMPORT_STATE_DIR", defaultStateDir(getenv)), "where the journal and the import history live ($SRIMPORT_STATE_DIR)")
+	f.BoolVar(&o.resume, "resume", false, "continue the previous unfinished run of this input; an error when there is none (a plain re-run continues too)")
+	f.BoolVar(&o.force, "force", false, "create rows again although this target already has them")
+	f.StringVar(&o.inDoubt, "in-doubt", "settle", "a row that may have been created: settle (look it up on the service before any re-post)\nor retry (re-post at once with the same MS-RequestId; only for services known to de-duplicate)")
+	f.DurationVar(&o.maxDuration, "max-duration", 0, "stop dispatching after this long, let requests in flight finish, exit 6 (0 = no limit)")
+	f.DurationVar(&o.grace, "grace", 10*time.Second, "after a stop, how long requests in flight may finish before they are cancelled")
+	f.DurationVar(&o.downAfter, "down-after", serviceDownAfter, "stop the run when the service has answered nothing at all for this long\n(refused, unreachable, or silent); rows not sent stay pending")
+	f.StringVar(&o.retryFrom, "retry-from", "", "send only the rows whose status in this report (.csv) is failed or unknown")
 	return cmd
 }
 
-func runImport(ctx context.Context, io stdio, o *importOptions, file string) error {
-	if o.workers < 1 {
+// check refuses usage mistakes before anything is read or sent.
+func (o *importOptions) check(file, report string) error {
+	switch {
+	case o.workers < 1:
 		return &usageError{fmt.Errorf("--workers %d: need at least 1", o.workers)}
+	case o.rate < 0:
+		return &usageError{fmt.Errorf("--rate %v: cannot be negative (0 = no client limit)", o.rate)}
+	case o.retries < 0:
+		return &usageError{fmt.Errorf("--retries %d: cannot be negative", o.retries)}
+	case o.timeout <= 0:
+		return &usageError{fmt.Errorf("--timeout %v: must be positive", o.timeout)}
+	case o.maxDuration < 0:
+		return &usageError{fmt.Errorf("--max-duration %v: cannot be negative (0 = no limit)", o.maxDuration)}
+	case o.downAfter <= 0:
+		return &usageError{fmt.Errorf("--down-after %v: must be positive", o.downAfter)}
+	case o.grace < 0:
+		return &usageError{fmt.Errorf("--grace %v: cannot be negative", o.grace)}
+	case o.inDoubt != "settle" && o.inDoubt != "retry":
+		return &usageError{fmt.Errorf("--in-doubt %q: want settle or retry", o.inDoubt)}
+	case o.resume && o.sandbox:
+		return &usageError{errors.New("--resume cannot be used with --sandbox: a sandbox starts empty and keeps no state")}
+	case !o.sandbox && o.stateDir == "":
+		return &usageError{errors.New("no state directory: set --state-dir or $SRIMPORT_STATE_DIR (no home directory to put it under)")}
 	}
-	if o.rate < 0 || o.retries < 0 {
-		return &usageError{errors.New("--rate and --retries cannot be negative")}
+	return o.checkReport(file, report)
+}
+
+func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, file string) error {
+	report := o.report
+	if report == "" {
+		report = reports.DefaultPath(file)
+	}
+	if err := o.check(file, report); err != nil {
+		return err
+	}
+	if o.maxDuration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.maxDuration, errMaxDuration)
+		defer cancel()
 	}
 	logger := newLogger(io.err, o.verbose)
 	baseURL, token := o.baseURL, client.TokenSource(nil)
@@ -95,25 +158,30 @@ func runImport(ctx context.Context, io stdio, o *importOptions, file string) err
 		fmt.Fprintf(io.err, "sandbox: built-in emulator at %s\n", url)
 		baseURL, token = url, client.StaticToken("sandbox-"+uuid.NewString())
 	} else {
-		t, err := o.tokenSource(ctx)
+		t, err := o.tokenSource(ctx, io)
 		if err != nil {
 			return err
 		}
 		token = t
 	}
+	breaker := importer.NewBreaker(o.downAfter, baseURL)
 	c, err := client.New(client.Config{
 		BaseURL: baseURL, Token: token, Workers: o.workers, Rate: o.rate,
 		Retries: o.retries, AttemptTimeout: o.timeout, Logger: logger,
-		UserAgent: "srimport/" + version(),
+		UserAgent:          "srimport/" + version(),
+		NoRetryAfterEffect: o.inDoubt == "settle",
+		OnAttempt:          breaker.Attempt,
 	})
 	if err != nil {
 		return err
 	}
 	// Before the sandbox stops: idle connections would hold its shutdown.
 	defer c.CloseIdleConnections()
-	topics, err := c.SupportTopics(ctx)
+	topics, err := supportTopics(ctx, c, breaker)
 	if err != nil {
-		if client.ClassOf(err) == client.ClassAuth || errors.Is(err, context.Canceled) {
+		// A service that does not answer stops the run at once: every row
+		// is reported pending.
+		if client.ClassOf(err) == client.ClassAuth || ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", baseURL, err)
 		}
 		// The topic list was retired with create; validate without it.
@@ -124,26 +192,99 @@ func runImport(ctx context.Context, io stdio, o *importOptions, file string) err
 	if err != nil {
 		return err
 	}
-	report := o.report
-	if report == "" {
-		report = reports.DefaultPath(file)
+	cfg := importer.Config{
+		Workers: o.workers, Creator: c, Lister: c, Force: o.force,
+		Reposts: o.retries, Grace: o.grace, Abort: sig.abort, Breaker: breaker,
 	}
-	sum, runErr := p.run(ctx, importer.Config{Workers: o.workers, Creator: c}, report)
-	result := finish(sum, runErr)
+	if o.inDoubt == "retry" {
+		cfg.InDoubt = importer.Retry
+	}
+	if o.retryFrom != "" {
+		sel, err := selectFromReport(o.retryFrom, p)
+		if err != nil {
+			p.src.Close()
+			return err
+		}
+		cfg.Select = sel
+	}
+	var h *history
+	if !o.sandbox {
+		h, err = openHistory(ctx, o, file, target(ctx, baseURL, o.tenant, token))
+		if err != nil {
+			p.src.Close()
+			return err
+		}
+		defer h.close()
+		cfg.Journal, cfg.RunID = h.run, h.run.ID()
+	}
+	sum, runErr := p.run(ctx, cfg, report, io.err)
+	result := &runResult{sum: sum, err: runErr}
+	code := exitCode(result)
+	if h != nil {
+		if err := h.finish(sum, code); err != nil && runErr == nil {
+			result.err = err
+			code = exitCode(result)
+		}
+	}
 	printSummary(io.out, "imported", sum, report)
-	if err := o.writeSummary(sum, file, report, exitCode(result)); err != nil && result == nil {
-		return err
+	if h != nil {
+		fmt.Fprintf(io.out, "run %d recorded in %s\n", h.run.ID(), h.store.Path())
+	}
+	if err := o.writeSummary(sum, file, report, code); err != nil {
+		if result.err == nil && code == exitOK {
+			return err
+		}
+		fmt.Fprintf(io.err, "srimport: %v\n", err)
+	}
+	if code == exitOK {
+		return nil
 	}
 	return result
 }
 
+// supportTopics asks the service for its topic list, giving up when the
+// breaker trips: a service that does not answer stops the run here.
+func supportTopics(ctx context.Context, c *client.Client, b *importer.Breaker) ([]client.SupportTopic, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-b.Tripped():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	topics, err := c.SupportTopics(ctx)
+	if berr := b.Err(); err != nil && berr != nil {
+		return nil, berr
+	}
+	return topics, err
+}
+
 // tokenSource returns the bearer token from --token-command or
-// $SRIMPORT_TOKEN. The token itself never appears in errors.
-func (o *importOptions) tokenSource(ctx context.Context) (client.TokenSource, error) {
+// $SRIMPORT_TOKEN. The token itself never appears in errors; the command's
+// own error output does, since it says what went wrong.
+func (o *importOptions) tokenSource(ctx context.Context, io stdio) (client.TokenSource, error) {
 	if o.tokenCommand != "" {
-		out, err := exec.CommandContext(ctx, "sh", "-c", o.tokenCommand).Output()
+		ctx, cancel := context.WithTimeout(ctx, tokenCommandTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "sh", "-c", o.tokenCommand)
+		cmd.WaitDelay = time.Second // a child that keeps the pipes open does not hold us
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
 		if err != nil {
-			return nil, &authError{fmt.Errorf("--token-command failed: %w", err)}
+			why := err.Error()
+			switch {
+			case errors.Is(context.Cause(ctx), errInterrupted):
+				return nil, context.Cause(ctx)
+			case errors.Is(ctx.Err(), context.DeadlineExceeded):
+				why = fmt.Sprintf("no token after %s", tokenCommandTimeout)
+			}
+			if msg := strings.TrimSpace(stderr.String()); msg != "" {
+				why += ": " + clipLines(msg, 5)
+			}
+			return nil, &authError{fmt.Errorf("--token-command failed: %s", why)}
 		}
 		t := strings.TrimSpace(string(out))
 		if t == "" {
@@ -155,6 +296,15 @@ func (o *importOptions) tokenSource(ctx context.Context) (client.TokenSource, er
 		return nil, &authError{errors.New("no credentials: set $SRIMPORT_TOKEN or --token-command, or try --sandbox")}
 	}
 	return client.StaticToken(o.token), nil
+}
+
+// clipLines keeps the last n lines of s.
+func clipLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " / ")
 }
 
 // authError is a local credentials problem (exit 4).

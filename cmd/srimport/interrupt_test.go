@@ -26,8 +26,9 @@ func TestInterruptFlushesReport(t *testing.T) {
 	const rows = 3000
 	writeBenchCSV(t, in, rows)
 
+	stateDir := filepath.Join(dir, "state")
 	getenv := func(k string) string {
-		return map[string]string{"SRIMPORT_BASE_URL": srv.URL, "SRIMPORT_TOKEN": "t"}[k]
+		return map[string]string{"SRIMPORT_BASE_URL": srv.URL, "SRIMPORT_TOKEN": "t", "SRIMPORT_STATE_DIR": stateDir}[k]
 	}
 	done := make(chan int, 1)
 	go func() {

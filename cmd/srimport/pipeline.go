@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -31,6 +32,7 @@ type inputOptions struct {
 	delimiter string
 	locale    string
 	report    string
+	retryFrom string // import only
 	summary   string
 	verbose   bool
 }
@@ -126,24 +128,106 @@ func (o *inputOptions) open(notes io.Writer, file string, topics []client.Suppor
 	return &pipeline{src: src, mapper: m}, nil
 }
 
+// checkReport refuses a report path that would replace a file the run
+// reads (the input, the mapping, the report given to --retry-from).
+func (o *inputOptions) checkReport(file, report string) error {
+	if report == "" {
+		return nil
+	}
+	for _, read := range []struct{ what, path string }{{"the input", file}, {"the mapping", o.mapping}, {"--retry-from's report", o.retryFrom}} {
+		if read.path == "" {
+			continue
+		}
+		same, err := reports.SameFile(report, read.path)
+		if err != nil {
+			return &usageError{fmt.Errorf("--report %s: %w", report, err)}
+		}
+		if same {
+			return &usageError{fmt.Errorf("--report %s is %s, which the run reads; name another report file", report, read.what)}
+		}
+	}
+	if info, err := os.Stat(report); err == nil && info.IsDir() {
+		return &usageError{fmt.Errorf("--report %s is a directory; name a file", report)}
+	}
+	return nil
+}
+
 // run imports (creator non-nil) or validates the pipeline's rows into the
 // report at reportPath ("" = no report), then closes input and report.
-func (p *pipeline) run(ctx context.Context, cfg importer.Config, reportPath string) (importer.Summary, error) {
+// The report is written beside reportPath and renamed into place at the
+// end, so a run that dies leaves the previous report whole; remarks go to
+// notes.
+func (p *pipeline) run(ctx context.Context, cfg importer.Config, reportPath string, notes io.Writer) (importer.Summary, error) {
 	defer p.src.Close()
 	var sink reports.Writer = discard{}
+	var file *reports.File
+	replacing := false
 	if reportPath != "" {
-		w, err := reports.Create(reportPath, p.src.Header())
-		if err != nil {
-			return importer.Summary{}, err
+		_, err := os.Stat(reportPath)
+		replacing = err == nil
+		if file, err = reports.Create(reportPath, p.src.Header()); err != nil {
+			return importer.Summary{}, fmt.Errorf("%w: %w", importer.ErrReport, err)
 		}
-		sink = w
+		sink = file
 	}
 	cfg.Mapper, cfg.Sink = p.mapper, sink
 	sum, err := importer.Run(ctx, p.src, cfg)
-	if cerr := sink.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("%w: %w", importer.ErrReport, cerr)
+	if file == nil {
+		return sum, err
+	}
+	if errors.Is(err, importer.ErrReport) {
+		// What was written is incomplete: keep the previous report.
+		_ = file.Abort()
+		return sum, err
+	}
+	if cerr := file.Commit(); cerr != nil {
+		_ = file.Abort()
+		if err == nil {
+			err = fmt.Errorf("%w: %w", importer.ErrReport, cerr)
+		}
+		return sum, err
+	}
+	if replacing && cfg.Creator != nil && sum.Counts[reports.Created] == 0 {
+		fmt.Fprintf(notes, "srimport: %s replaced; this run created nothing new (rows created earlier are listed as skipped, with their ids)\n", reportPath)
 	}
 	return sum, err
+}
+
+// selectFromReport reads a report of an earlier run of this input and
+// returns the identities of its failed and unknown rows, for
+// importer.Config.Select.
+func selectFromReport(path string, p *pipeline) (func(string) bool, error) {
+	r, err := reports.OpenCSV(path)
+	if err != nil {
+		return nil, fmt.Errorf("--retry-from %s: %w", path, err)
+	}
+	defer r.Close()
+	if got, want := r.Header(), p.src.Header(); !slices.Equal(got, want) {
+		return nil, fmt.Errorf("--retry-from %s: its input columns %q are not the input's %q; give the report of a run of this file", path, got, want)
+	}
+	namer := importer.NewNamer()
+	sel := make(map[string]bool)
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--retry-from: %w", err)
+		}
+		req, err := p.mapper.Map(rec.Input, rec.Row)
+		if err != nil {
+			continue // invalid then; the input's row says why
+		}
+		id, err := namer.Identity(req)
+		if err != nil {
+			return nil, fmt.Errorf("--retry-from %s: row %d: %w", path, rec.Row, err)
+		}
+		if rec.Status == reports.Failed || rec.Status == reports.Unknown {
+			sel[id] = true
+		}
+	}
+	return func(id string) bool { return sel[id] }, nil
 }
 
 // discard is the report of a validate run without --report.
@@ -170,37 +254,13 @@ func (o *inputOptions) writeSummary(sum importer.Summary, file, report string, c
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	if err := os.WriteFile(o.summary, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("summary: %w", err)
+	if o.summary == "-" {
+		_, err = os.Stdout.Write(append(b, '\n'))
+	} else {
+		err = os.WriteFile(o.summary, append(b, '\n'), 0o644)
 	}
-	return nil
-}
-
-// outcomeCode is the exit status a finished run's rows call for.
-func outcomeCode(sum importer.Summary) int {
-	c := sum.Counts
-	switch {
-	case c[reports.Pending] > 0:
-		return exitStopped
-	case c[reports.Unknown] > 0:
-		return exitUnknown
-	case c[reports.Invalid] > 0 || c[reports.Failed] > 0:
-		return exitRowsFailed
-	}
-	return exitOK
-}
-
-// finish combines a run's error and outcome into the command's result,
-// following cli.md's precedence.
-func finish(sum importer.Summary, err error) error {
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return &exitError{code: exitInterrupted, err: errors.New("interrupted; the report holds every row, those not reached as pending")}
-		}
-		return err
-	}
-	if code := outcomeCode(sum); code != exitOK {
-		return &exitError{code: code}
+		return fmt.Errorf("summary: %w", err)
 	}
 	return nil
 }

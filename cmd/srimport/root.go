@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/importer"
+	"github.com/srimport/srimport/reports"
 )
 
 // Exit statuses, from cli.md.
@@ -33,9 +35,9 @@ const exitHelp = `Exit status:
   2    usage error (unknown flag, missing argument)
   3    finished, but some rows are invalid or failed
   4    authentication or authorisation failed
-  5    some rows are unknown; run again to settle them
+  5    some rows are unknown; run the same command again to settle them
   6    stopped by --max-duration with rows left pending
-  130  interrupted (SIGINT/SIGTERM); the report is flushed first
+  130  interrupted (SIGINT/SIGTERM/SIGHUP); report and journal are flushed first
 Where several apply, the first of: 2, 1, 4, 130, 6, 5, 3.`
 
 // stdio is the process's standard streams, swapped in tests.
@@ -55,33 +57,62 @@ type usageError struct{ err error }
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
-// exitError carries an exit status decided by a command (for row outcomes)
-// with an optional message already printed or to print.
-type exitError struct {
-	code int
-	err  error
+// Why a run stopped early, as the cause of its context's end.
+var (
+	errInterrupted = errors.New("interrupted")
+	errMaxDuration = errors.New("stopped by --max-duration")
+)
+
+// signals is how the process asks a run to stop: the first SIGINT, SIGTERM
+// or SIGHUP ends the run's context with errInterrupted (dispatch stops,
+// requests in flight finish); a second one closes abort (they are
+// cancelled at once).
+type signals struct {
+	abort chan struct{}
 }
 
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-func (e *exitError) Unwrap() error { return e.err }
-
-// run builds the command tree, runs it under a context that SIGINT and
-// SIGTERM cancel, and turns the outcome into an exit status.
+// run builds the command tree, runs it under a context that the first
+// SIGINT, SIGTERM or SIGHUP ends, and turns the outcome into an exit
+// status.
 func run(args []string, io stdio, getenv env) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	root := newRoot(io, getenv)
+	ctx, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	sig := &signals{abort: make(chan struct{})}
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	defer signal.Stop(ch)
+	quit := make(chan struct{})
+	defer close(quit)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-quit:
+				return
+			case s := <-ch:
+				if s == syscall.SIGPIPE {
+					// A closed stdout or stderr: writes to it fail with
+					// EPIPE instead of killing the process mid-run.
+					continue
+				}
+				n++
+				if n == 1 {
+					fmt.Fprintf(io.err, "srimport: %v: stopping; requests in flight may finish (a second signal cancels them)\n", s)
+					stop(errInterrupted)
+					continue
+				}
+				close(sig.abort)
+				return
+			}
+		}
+	}()
+	root := newRoot(io, getenv, sig)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	if err != nil {
-		var ee *exitError
-		if !errors.As(err, &ee) || ee.err != nil {
+		var rr *runResult
+		if !errors.As(err, &rr) || rr.err != nil {
 			fmt.Fprintf(io.err, "srimport: %v\n", err)
 		}
 		var ue *usageError
@@ -92,27 +123,65 @@ func run(args []string, io stdio, getenv env) int {
 	return code
 }
 
-// exitCode maps a command's error to cli.md's exit status table.
+// runResult is how an import or validate run ends: its summary and the
+// error that stopped it, if any. exitCode turns it into the exit status.
+type runResult struct {
+	sum importer.Summary
+	err error
+}
+
+func (r *runResult) Error() string {
+	if r.err == nil {
+		return fmt.Sprintf("exit status %d", outcomeCode(r.sum))
+	}
+	switch {
+	case errors.Is(r.err, errInterrupted), errors.Is(r.err, context.Canceled):
+		return "interrupted: the report and the journal hold every row, those not reached as pending; run the same command again to go on"
+	case errors.Is(r.err, errMaxDuration):
+		return "stopped by --max-duration: rows not reached are pending; run the same command again to go on"
+	}
+	return r.err.Error()
+}
+func (r *runResult) Unwrap() error { return r.err }
+
+// exitCode is the one place that maps a command's outcome to cli.md's exit
+// status table. Where several apply, the first of 2, 1, 4, 130, 6, 5, 3.
 func exitCode(err error) int {
 	var ue *usageError
-	var ee *exitError
+	var rr *runResult
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.As(err, &ee):
-		return ee.code
-	case errors.Is(err, context.Canceled):
+	case errors.As(err, &rr) && rr.err == nil:
+		return outcomeCode(rr.sum)
+	case errors.Is(err, errInterrupted), errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, new(*authError)) || client.ClassOf(err) == client.ClassAuth:
+	case errors.Is(err, errMaxDuration):
+		return exitStopped
+	case errors.As(err, new(*authError)) || client.ClassOf(err) == client.ClassAuth && !errors.Is(err, importer.ErrServiceDown):
 		return exitAuth
 	default:
 		return exitFatal
 	}
 }
 
-func newRoot(io stdio, getenv env) *cobra.Command {
+// outcomeCode is the exit status a finished run's rows call for.
+func outcomeCode(sum importer.Summary) int {
+	c := sum.Counts
+	switch {
+	case c[reports.Pending] > 0:
+		return exitStopped
+	case c[reports.Unknown] > 0:
+		return exitUnknown
+	case c[reports.Invalid] > 0 || c[reports.Failed] > 0:
+		return exitRowsFailed
+	}
+	return exitOK
+}
+
+func newRoot(io stdio, getenv env, sig *signals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "srimport",
 		Short: "Create Partner Center service requests in bulk from CSV or XLSX files",
@@ -140,10 +209,12 @@ Try it without an account against the built-in emulator:
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitHelp + "\n")
 	root.AddCommand(
-		newImportCmd(io, getenv),
+		newImportCmd(io, getenv, sig),
 		newValidateCmd(io, getenv),
 		newSandboxCmd(io),
 		newTemplateCmd(io),
+		newRunsCmd(io, getenv),
+		newReportCmd(io, getenv),
 		newVersionCmd(io),
 	)
 	return root

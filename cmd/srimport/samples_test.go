@@ -225,7 +225,7 @@ func TestHelpdeskSampleContent(t *testing.T) {
 	em := emulator.New(emulator.Config{Token: "t"})
 	srv := httptest.NewServer(em)
 	defer srv.Close()
-	env := map[string]string{"SRIMPORT_BASE_URL": srv.URL, "SRIMPORT_TOKEN": "t"}
+	env := map[string]string{"SRIMPORT_BASE_URL": srv.URL, "SRIMPORT_TOKEN": "t", "SRIMPORT_STATE_DIR": t.TempDir()}
 	var out, errb bytes.Buffer
 	code := run([]string{"import", "--workers", "1", "--mapping", filepath.Join("..", "..", "samples", "mapping.yaml"),
 		"--report", filepath.Join(t.TempDir(), "report.csv"), helpdeskPath},
@@ -256,7 +256,11 @@ func TestHelpdeskSampleContent(t *testing.T) {
 	if c := sr.PrimaryContact; c == nil || c.FirstName != "Noor" || c.LastName != "Haddad" || c.Email != "noor@fabrikam.example" || c.PhoneNumber != "+31 20 555 0143" {
 		t.Errorf("row 2 contact: %+v", sr.PrimaryContact)
 	}
-	if got, want := notes(sr), []string{"Helpdesk ticket 000417, opened 2026-03-02", "Customer escalated twice already", "imported from helpdesk.xlsx row 2"}; !slices.Equal(got, want) {
+	// The provenance note names the row's MS-RequestId, which settlement
+	// by lookup finds it by.
+	reqIDs := em.RequestIDs()
+	if got, want := notes(sr), []string{"Helpdesk ticket 000417, opened 2026-03-02", "Customer escalated twice already",
+		"imported from helpdesk.xlsx row 2 (MS-RequestId " + reqIDs[sr.ID] + ")"}; !slices.Equal(got, want) {
 		t.Errorf("row 2 notes %q, want %q", got, want)
 	}
 	if sr := byTitle["Invoice shows duplicate line for Microsoft 365 E3"]; sr.PrimaryContact == nil || sr.PrimaryContact.LastName != "Groß" || sr.CountryCode != "DE" {

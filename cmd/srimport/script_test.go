@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/htmlindex"
@@ -20,6 +22,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		// Re-executed by a test as the srimport command (see child).
+		os.Exit(run(os.Args[1:], newStdio(), os.Getenv))
+	}
 	testscript.Main(m, map[string]func(){
 		"srimport": func() { os.Exit(run(os.Args[1:], newStdio(), os.Getenv)) },
 	})
@@ -42,6 +48,7 @@ func TestScripts(t *testing.T) {
 			env.Values[emulatorKey{}] = em
 			env.Setenv("SRIMPORT_BASE_URL", srv.URL)
 			env.Setenv("SRIMPORT_TOKEN", "script-token")
+			env.Setenv("SRIMPORT_STATE_DIR", filepath.Join(env.WorkDir, ".state"))
 			return copyDir(filepath.Join("..", "..", "samples"), filepath.Join(env.WorkDir, "samples"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -49,6 +56,7 @@ func TestScripts(t *testing.T) {
 			"emulator-has": cmdEmulatorHas,
 			"csv2xlsx":     cmdCSV2XLSX,
 			"recode":       cmdRecode,
+			"cmpreport":    cmdCmpReport,
 		},
 	})
 }
@@ -107,6 +115,46 @@ func cmdEmulatorHas(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("emulator holds %d service requests, report has %d created rows", n, created)
 	}
 	fmt.Fprintf(ts.Stdout(), "emulator confirms %d created rows\n", created)
+}
+
+// cmdCmpReport compares a report with the expected one, cell by cell. A
+// request_id cell of "*" in WANT stands for any UUID: MS-RequestIds are
+// random.
+//
+//	cmpreport GOT WANT
+func cmdCmpReport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cmpreport GOT WANT")
+	}
+	read := func(name string) [][]string {
+		b, err := os.ReadFile(ts.MkAbs(name))
+		ts.Check(err)
+		r := csv.NewReader(bytes.NewReader(b))
+		r.FieldsPerRecord = -1
+		recs, err := r.ReadAll()
+		ts.Check(err)
+		return recs
+	}
+	got, want := read(args[0]), read(args[1])
+	if len(got) != len(want) {
+		ts.Fatalf("%s has %d lines, %s %d", args[0], len(got), args[1], len(want))
+	}
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			ts.Fatalf("line %d: %d cells, want %d:\n%q\n%q", i+1, len(got[i]), len(want[i]), got[i], want[i])
+		}
+		for j := range want[i] {
+			if i > 0 && j == 6 && want[i][j] == "*" {
+				if _, err := uuid.Parse(got[i][j]); err != nil {
+					ts.Fatalf("line %d: request_id %q is not a UUID", i+1, got[i][j])
+				}
+				continue
+			}
+			if got[i][j] != want[i][j] {
+				ts.Fatalf("line %d, column %d: %q, want %q\n%q\n%q", i+1, j+1, got[i][j], want[i][j], got[i], want[i])
+			}
+		}
+	}
 }
 
 // cmdCSV2XLSX writes a CSV file's records as the first visible sheet,

@@ -33,16 +33,26 @@ Prints how many rows are valid and which rules the invalid ones break; with
 }
 
 func runValidate(ctx context.Context, io stdio, o *inputOptions, file string) error {
+	if err := o.checkReport(file, o.report); err != nil {
+		return err
+	}
 	p, err := o.open(io.err, file, nil)
 	if err != nil {
 		return err
 	}
-	sum, runErr := p.run(ctx, importer.Config{}, o.report)
-	result := finish(sum, runErr)
+	sum, runErr := p.run(ctx, importer.Config{}, o.report, io.err)
+	result := &runResult{sum: sum, err: runErr}
+	code := exitCode(result)
 	printSummary(io.out, "validated", sum, o.report)
 	printRules(io.out, sum.Rules)
-	if err := o.writeSummary(sum, file, o.report, exitCode(result)); err != nil && result == nil {
-		return err
+	if err := o.writeSummary(sum, file, o.report, code); err != nil {
+		if result.err == nil && code == exitOK {
+			return err
+		}
+		fmt.Fprintf(io.err, "srimport: %v\n", err)
+	}
+	if code == exitOK {
+		return nil
 	}
 	return result
 }
