@@ -127,7 +127,7 @@ var ErrJournal = errors.New("journal")
 // credentials (client.ClassOf gives client.ClassAuth), an error wrapping
 // ErrServiceDown, ErrReport or ErrJournal, an input read error, or the
 // cause of ctx's end (context.Cause) when ctx ended before every row was
-// dispatched. The summary is valid in every case; every row read has been
+// sent. The summary is valid in every case; every row read has been
 // given to Sink.
 func Run(ctx context.Context, src input.Reader, cfg Config) (Summary, error) {
 	cfg.defaults()
@@ -144,12 +144,25 @@ func Run(ctx context.Context, src input.Reader, cfg Config) (Summary, error) {
 	if err := r.settlePrevious(); err != nil {
 		r.fail(err)
 	}
+	completed := make(chan struct{})
+	go func() { defer close(completed); r.completeLoop() }()
+	for range cfg.Workers {
+		r.group.Go(func() error {
+			for s := range r.ready {
+				r.send(s)
+			}
+			return nil
+		})
+	}
 	rows := newReadAhead(src)
 	defer rows.stop()
 	left, readErr := r.dispatch(rows)
 	r.dispatchDone()
-	r.rows.Wait()      // every dispatched row has its record
-	_ = r.group.Wait() // and its goroutine has returned
+	r.rows.Wait() // every dispatched row has its record
+	close(r.ready)
+	_ = r.group.Wait() // and the workers have returned
+	close(r.completions)
+	<-completed
 	close(done)
 	<-settled
 
@@ -170,7 +183,7 @@ func Run(ctx context.Context, src input.Reader, cfg Config) (Summary, error) {
 	if readErr != nil {
 		return r.sum, readErr
 	}
-	if r.cut && ctx.Err() != nil {
+	if r.cut.Load() && ctx.Err() != nil {
 		return r.sum, context.Cause(ctx)
 	}
 	return r.sum, nil
@@ -213,12 +226,12 @@ func (r *run) dispatch(src *readAhead) (left *input.Row, err error) {
 			return nil, fmt.Errorf("read input: %w", err)
 		}
 		if err := r.reserve(); err != nil {
-			r.cut = true
+			r.cut.Store(true)
 			return &row, nil
 		}
 		r.handle(r.nextSeq(), row)
 	}
-	r.cut = true
+	r.cut.Store(true)
 	return nil, nil
 }
 
@@ -249,17 +262,18 @@ func (r *run) handle(seq int, row input.Row) {
 		return
 	}
 	r.rows.Add(1)
-	select {
-	case r.slots <- struct{}{}:
-	case <-r.stop.Done():
+	if err := r.writeAhead(s); err != nil {
+		r.fail(err)
 		r.unsent(s)
 		return
 	}
 	r.inflight.Add(1)
-	r.group.Go(func() error {
-		r.send(s)
-		return nil
-	})
+	select {
+	case r.ready <- s:
+	case <-r.stop.Done():
+		r.inflight.Add(-1)
+		r.unsent(s)
+	}
 }
 
 // prepare names a mapped row and decides, from the journal, whether it is
@@ -324,26 +338,41 @@ func (r *run) lookup(id string) (Entry, bool, error) {
 	return e, ok, nil
 }
 
-// send creates one row: the write-ahead entry first, then the request,
-// then the outcome.
+// writeAhead queues the row's identity and MS-RequestId to the journal,
+// as in doubt, while it waits for a worker; send waits until that is
+// durable before the row's first request leaves.
+func (r *run) writeAhead(s *sending) error {
+	if r.cfg.Journal == nil {
+		return nil
+	}
+	// Should the process die once the row is sent, its report line says
+	// it is in doubt, and the next run settles it.
+	s.ent.SentAt = r.cfg.Now()
+	s.ent.State, s.ent.Status, s.ent.ErrorClass = StateSending, reports.Unknown, string(client.ClassAmbiguous)
+	s.ent.Error = "in flight when the run ended: whether it was created is not known; run the same command again to settle it"
+	s.ent.RequestID, s.ent.UpdatedAt = s.rec.RequestID, s.ent.SentAt
+	durable, err := r.cfg.Journal.Queue(r.req, s.ent)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrJournal, err)
+	}
+	s.durable = durable
+	return nil
+}
+
+// send creates one row once its write-ahead entry is durable, and records
+// the outcome.
 func (r *run) send(s *sending) {
 	defer r.doneSending()
 	if r.stop.Err() != nil && s.posts == 0 {
 		r.unsent(s)
 		return
 	}
-	now := r.cfg.Now()
-	if s.ent.SentAt.IsZero() {
-		s.ent.SentAt = now
-	}
-	// Should the process die now, this row's report line says it is in
-	// doubt, and the next run settles it.
-	s.ent.State, s.ent.Status, s.ent.ErrorClass = StateSending, reports.Unknown, string(client.ClassAmbiguous)
-	s.ent.Error = "in flight when the run ended: whether it was created is not known; run the same command again to settle it"
-	if err := r.write(s, true); err != nil {
-		r.fail(err)
-		r.unsent(s)
-		return
+	if s.posts == 0 && s.durable != nil {
+		if err := s.durable(context.WithoutCancel(r.req)); err != nil {
+			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+			r.unsent(s)
+			return
+		}
 	}
 	s.posts++
 	ctx, attempts := client.CountAttempts(r.req)
@@ -401,6 +430,7 @@ func (r *run) inDoubt(s *sending, why string) {
 // unsent records a row that was never sent as pending; its identity's
 // entry, if this run wrote one, says nothing was created.
 func (r *run) unsent(s *sending) {
+	r.cut.Store(true)
 	s.rec = r.pendingRecord(s.rec)
 	if s.ent.State == StateSending {
 		r.final(s, StateFailed)
@@ -410,32 +440,43 @@ func (r *run) unsent(s *sending) {
 	r.rows.Done()
 }
 
-// final makes a sent row's outcome durable, then records it.
+// final queues a sent row's outcome to the journal; the row is counted
+// done, and its line goes to the report, once that is durable.
 func (r *run) final(s *sending, st State) {
+	if r.cfg.Journal == nil {
+		r.complete(s)
+		return
+	}
 	s.ent.State = st
 	s.ent.Status, s.ent.ErrorClass, s.ent.Error, s.ent.Attempts = s.rec.Status, s.rec.ErrorClass, s.rec.Error, s.rec.Attempts
-	s.ent.ServiceRequestID = s.rec.ServiceRequestID
-	if err := r.write(s, true); err != nil {
-		r.fail(err)
+	s.ent.ServiceRequestID, s.ent.RequestID, s.ent.UpdatedAt = s.rec.ServiceRequestID, s.rec.RequestID, r.cfg.Now()
+	durable, err := r.cfg.Journal.Queue(context.WithoutCancel(r.req), s.ent)
+	if err != nil {
+		r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+		r.complete(s)
+		return
 	}
+	r.completions <- completion{s: s, durable: durable}
+}
+
+// completeLoop counts rows done as their outcomes become durable, in the
+// order they were queued, until completions closes.
+func (r *run) completeLoop() {
+	for c := range r.completions {
+		if err := c.durable(context.WithoutCancel(r.req)); err != nil {
+			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+		}
+		r.complete(c.s)
+	}
+}
+
+// complete counts a sent row done and hands its line to the report.
+func (r *run) complete(s *sending) {
 	r.count(s.rec)
 	if err := r.seq.put(s.seq, s.rec); err != nil {
 		r.fail(err)
 	}
 	r.rows.Done()
-}
-
-// write writes a sent row's journal entry.
-func (r *run) write(s *sending, sync bool) error {
-	if r.cfg.Journal == nil {
-		return nil
-	}
-	s.ent.RequestID = s.rec.RequestID
-	s.ent.UpdatedAt = r.cfg.Now()
-	if err := r.cfg.Journal.Write(context.WithoutCancel(r.req), s.ent, sync); err != nil {
-		return fmt.Errorf("%w: %w", ErrJournal, err)
-	}
-	return nil
 }
 
 func (r *run) pendingRecord(rec reports.Record) reports.Record {

@@ -21,12 +21,12 @@ type Journal interface {
 	// Lookup returns the target's entry for identity; ok is false when
 	// the target has none.
 	Lookup(ctx context.Context, identity string) (e Entry, ok bool, err error)
-	// Write records one row of this run and, when e.Identity is set and
-	// e.State is not empty, the target's entry for that identity. With
-	// sync it returns once the write is durable (several concurrent
-	// writes share one commit); without, it may return before, and a
-	// later sync write or Flush makes it durable.
-	Write(ctx context.Context, e RowEntry, sync bool) error
+	// Queue records one row of this run and, when e.Identity is set and
+	// e.State is not empty, the target's entry for that identity. It
+	// returns once the write is queued, with a function that waits until
+	// it is durable (several writes share one commit); a later Lookup sees
+	// it at once. Writes are applied in the order they were queued.
+	Queue(ctx context.Context, e RowEntry) (durable func(context.Context) error, err error)
 	// InDoubt returns the target's entries in StateSending or
 	// StateUnknown, from any run, oldest first.
 	InDoubt(ctx context.Context) ([]Entry, error)

@@ -37,7 +37,7 @@ func (j *memJournal) Lookup(_ context.Context, id string) (importer.Entry, bool,
 	return e, ok, nil
 }
 
-func (j *memJournal) Write(_ context.Context, e importer.RowEntry, _ bool) error {
+func (j *memJournal) Queue(_ context.Context, e importer.RowEntry) (func(context.Context) error, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if e.Seq >= 0 {
@@ -46,7 +46,7 @@ func (j *memJournal) Write(_ context.Context, e importer.RowEntry, _ bool) error
 	if e.Identity != "" && e.State != "" {
 		j.items[e.Identity] = e.Entry
 	}
-	return nil
+	return func(context.Context) error { return nil }, nil
 }
 
 func (j *memJournal) InDoubt(context.Context) ([]importer.Entry, error) {

@@ -30,14 +30,22 @@ type run struct {
 	req       context.Context
 	cancelReq context.CancelFunc
 
+	// group runs Workers goroutines, each sending the rows it takes from
+	// ready one at a time. Dispatch runs ahead of them by the capacity of
+	// ready, so that a row's write-ahead entry is durable by the time a
+	// worker takes it.
 	group    *errgroup.Group
-	slots    chan struct{} // one per create call in flight
-	inflight atomic.Int64  // create calls in flight
+	ready    chan *sending
+	inflight atomic.Int64 // rows in ready or being sent
 	rows     sync.WaitGroup
 	seq      *sequencer
 	next     int
 	ids      *identities
-	cut      bool // dispatch stopped before the input ended
+	cut      atomic.Bool // a stop left rows unsent
+	// completions carries sent rows whose outcome is queued to the
+	// journal, in the order queued, to the goroutine that counts them
+	// once the outcome is durable.
+	completions chan completion
 
 	// Settlement: rows in doubt wait in parked for a pass.
 	pmu        sync.Mutex
@@ -55,7 +63,9 @@ type run struct {
 
 // sending is a row on its way to the service.
 type sending struct {
-	seq   int
+	// durable waits until the row's write-ahead entry is durable.
+	durable func(context.Context) error
+	seq     int
 	req   *mapping.Request
 	body  *client.ServiceRequest // req.SR with the provenance note naming the MS-RequestId
 	rec   reports.Record
@@ -63,18 +73,25 @@ type sending struct {
 	posts int // creates sent for this row in this run
 }
 
+// completion is a sent row whose outcome waits to become durable.
+type completion struct {
+	s       *sending
+	durable func(context.Context) error
+}
+
 func newRun(ctx context.Context, cfg Config) *run {
 	stop, stopNow := context.WithCancel(ctx)
 	req, cancelReq := context.WithCancel(context.WithoutCancel(ctx))
 	r := &run{
 		cfg: cfg, ctx: ctx, stop: stop, stopNow: stopNow, req: req, cancelReq: cancelReq,
-		group: new(errgroup.Group), slots: make(chan struct{}, cfg.Workers),
+		group: new(errgroup.Group), ready: make(chan *sending, max(32*cfg.Workers, 1024)),
 		ids: newIdentities(), kick: make(chan struct{}, 1),
 	}
 	if cfg.Journal == nil {
 		r.createdIDs = make(map[string]struct{})
 	}
 	r.seq = newSequencer(cfg.Window, cfg.Sink)
+	r.completions = make(chan completion, cfg.Window+cfg.Workers)
 	r.sum.Counts = make(map[reports.Status]int)
 	r.sum.Rules = make(map[string]int)
 	return r
@@ -123,9 +140,8 @@ func (r *run) wake() {
 	}
 }
 
-// doneSending ends one create call's hold on a worker slot.
+// doneSending ends one row's send.
 func (r *run) doneSending() {
-	<-r.slots
 	if r.inflight.Add(-1) == 0 {
 		r.wake()
 	}
@@ -139,7 +155,7 @@ func (r *run) record(seq int, rec reports.Record, identity string) {
 	if j := r.cfg.Journal; j != nil {
 		e := RowEntry{Seq: seq, Entry: Entry{Identity: identity, RequestID: rec.RequestID, ServiceRequestID: rec.ServiceRequestID, Row: rec.Row, UpdatedAt: r.cfg.Now()},
 			Status: rec.Status, ErrorClass: rec.ErrorClass, Error: rec.Error, Attempts: rec.Attempts}
-		if err := j.Write(context.WithoutCancel(r.req), e, false); err != nil {
+		if _, err := j.Queue(context.WithoutCancel(r.req), e); err != nil {
 			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
 		}
 	}

@@ -92,17 +92,13 @@ func (r *run) settle(batch []*sending) {
 			r.inDoubt(s, fmt.Sprintf("%s; posted %d times, each time in doubt", s.rec.Error, s.posts))
 			continue
 		}
-		select {
-		case r.slots <- struct{}{}:
-		case <-r.req.Done():
-			r.inDoubt(s, s.rec.Error+"; the run stopped before it could be posted again")
-			continue
-		}
 		r.inflight.Add(1)
-		r.group.Go(func() error {
-			r.send(s)
-			return nil
-		})
+		select {
+		case r.ready <- s:
+		case <-r.req.Done():
+			r.inflight.Add(-1)
+			r.inDoubt(s, s.rec.Error+"; the run stopped before it could be posted again")
+		}
 	}
 }
 
@@ -234,7 +230,7 @@ func (r *run) settlePrevious() error {
 		if found[i] != "" {
 			e.State = StateCreated
 		}
-		if err := j.Write(ctx, RowEntry{Seq: -1, Entry: e}, false); err != nil {
+		if _, err := j.Queue(ctx, RowEntry{Seq: -1, Entry: e}); err != nil {
 			return fmt.Errorf("%w: %w", ErrJournal, err)
 		}
 	}

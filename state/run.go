@@ -125,6 +125,17 @@ func (r *Run) Lookup(ctx context.Context, identity string) (importer.Entry, bool
 // e has committed, or ctx ends; without, it returns once e is queued,
 // waiting for room when the queue is full.
 func (r *Run) Write(ctx context.Context, e importer.RowEntry, sync bool) error {
+	durable, err := r.Queue(ctx, e)
+	if err != nil || !sync {
+		return err
+	}
+	return durable(ctx)
+}
+
+// Queue queues e as Write does without sync, and returns a function that
+// waits until the transaction holding e has committed (or its ctx ends),
+// so that a caller can go on while the commit happens.
+func (r *Run) Queue(ctx context.Context, e importer.RowEntry) (durable func(context.Context) error, err error) {
 	if e.UpdatedAt.IsZero() {
 		e.UpdatedAt = time.Now()
 	}
@@ -134,11 +145,11 @@ func (r *Run) Write(ctx context.Context, e importer.RowEntry, sync bool) error {
 		if r.err != nil {
 			err := r.err
 			r.mu.Unlock()
-			return err
+			return nil, err
 		}
 		if r.closing {
 			r.mu.Unlock()
-			return fmt.Errorf("state: write to run %d: %w", r.id, ErrClosed)
+			return nil, fmt.Errorf("state: write to run %d: %w", r.id, ErrClosed)
 		}
 		if len(r.pending) < maxQueue {
 			break
@@ -148,7 +159,7 @@ func (r *Run) Write(ctx context.Context, e importer.RowEntry, sync bool) error {
 		select {
 		case <-space:
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 		r.mu.Lock()
 	}
@@ -169,11 +180,11 @@ func (r *Run) Write(ctx context.Context, e importer.RowEntry, sync bool) error {
 	case r.wake <- struct{}{}:
 	default:
 	}
-	if !sync {
-		r.mu.Unlock()
-		return nil
-	}
-	return r.waitLocked(ctx, ticket)
+	r.mu.Unlock()
+	return func(ctx context.Context) error {
+		r.mu.Lock()
+		return r.waitLocked(ctx, ticket)
+	}, nil
 }
 
 // waitLocked waits, with r.mu held and releasing it, until write ticket
