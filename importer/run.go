@@ -66,11 +66,11 @@ type sending struct {
 	// durable waits until the row's write-ahead entry is durable.
 	durable func(context.Context) error
 	seq     int
-	req   *mapping.Request
-	body  *client.ServiceRequest // req.SR with the provenance note naming the MS-RequestId
-	rec   reports.Record
-	ent   RowEntry
-	posts int // creates sent for this row in this run
+	req     *mapping.Request
+	body    *client.ServiceRequest // req.SR with the provenance note naming the MS-RequestId
+	rec     reports.Record
+	ent     RowEntry
+	posts   int // creates sent for this row in this run
 }
 
 // completion is a sent row whose outcome waits to become durable.
