@@ -3,8 +3,10 @@ package importer_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/srimport/srimport/client"
@@ -237,5 +239,79 @@ key: "{{Ref}}"
 	}
 	if len(titles) != 3 || !titles["First"] || !titles["Second"] || !titles["Third"] {
 		t.Fatalf("service holds %v, want First, Second, Third", titles)
+	}
+}
+
+// failingLister cannot list the service's requests.
+type failingLister struct{}
+
+func (failingLister) ListAll(context.Context, func(*client.ServiceRequest) error) error {
+	return errors.New("list: HTTP 503")
+}
+
+// TestUnlistableServiceLeavesRowsUnknownUntilTheNextRun: when the service
+// cannot be listed, rows in doubt stay unknown (never re-posted blindly);
+// the next run, able to list, settles them before sending anything: the
+// service ends with every row exactly once.
+func TestUnlistableServiceLeavesRowsUnknownUntilTheNextRun(t *testing.T) {
+	const n = 200
+	data := genCSV(n, nil)
+	s := newSetup(t, data, emulator.Config{Seed: 9, NoDedup: true, Faults: emulator.Faults{ResetAfter: 0.2, Error500Before: 0.1}},
+		client.Config{Workers: 8, NoRetryAfterEffect: true})
+	j := newMemJournal()
+	first := s.runWith(t, data, importer.Config{Workers: 8, Journal: j, RunID: j.forRun(), Lister: failingLister{}})
+	unknown := 0
+	for _, r := range first {
+		if r.Status == reports.Unknown {
+			unknown++
+			if !strings.Contains(r.Error, "HTTP 503") {
+				t.Fatalf("row %d is unknown without saying why the lookup failed: %s", r.Row, r.Error)
+			}
+		}
+	}
+	if unknown == 0 {
+		t.Fatal("no row was in doubt; the faults did not reach the import")
+	}
+	if got := j.count(importer.StateUnknown); got != unknown {
+		t.Fatalf("the journal holds %d unknown entries, the report %d", got, unknown)
+	}
+	// The faults go on; settlement finds what the first run created.
+	second := s.runWith(t, data, importer.Config{Workers: 8, Journal: j, RunID: j.forRun(), Lister: s.c, Reposts: 10})
+	ids := map[string]string{}
+	var titles []string
+	for _, r := range second {
+		titles = append(titles, r.Input[0])
+		if r.Status != reports.Created && r.Status != reports.Skipped {
+			t.Fatalf("second run: row %d is %s: %s", r.Row, r.Status, r.Error)
+		}
+		ids[r.Input[0]] = r.ServiceRequestID
+	}
+	checkExactlyOnce(t, s.em, titles, ids)
+}
+
+// countingObserver counts what it hears.
+type countingObserver struct {
+	mu      sync.Mutex
+	sending int
+	done    map[reports.Status]int
+}
+
+func (o *countingObserver) Sending(int) { o.mu.Lock(); o.sending++; o.mu.Unlock() }
+func (o *countingObserver) Done(r reports.Record) {
+	o.mu.Lock()
+	o.done[r.Status]++
+	o.mu.Unlock()
+}
+
+// TestObserverHearsEveryRow: the observer hears of every row once, and of
+// every post.
+func TestObserverHearsEveryRow(t *testing.T) {
+	bad := map[int]bool{4: true}
+	data := genCSV(50, bad)
+	s := newSetup(t, data, emulator.Config{}, client.Config{Workers: 4})
+	o := &countingObserver{done: map[reports.Status]int{}}
+	s.runWith(t, data, importer.Config{Workers: 4, Observer: o})
+	if o.done[reports.Created] != 49 || o.done[reports.Invalid] != 1 || o.sending != 49 {
+		t.Fatalf("observer heard %d posts and %v, want 49 posts, 49 created, 1 invalid", o.sending, o.done)
 	}
 }

@@ -54,6 +54,18 @@ type Mapper interface {
 	Map(values []string, row int) (*mapping.Request, error)
 }
 
+// Observer hears of every row as it goes, in completion order, apart from
+// the in-order report: progress displays and metrics hang here. Its
+// methods are called from several goroutines and must not block.
+type Observer interface {
+	// Sending is called as a row's create is about to leave (once per
+	// post: a row posted again after settlement is announced again).
+	Sending(row int)
+	// Done is called once per row with its final record, when the row is
+	// counted (for a sent row, once its outcome is durable).
+	Done(rec reports.Record)
+}
+
 // InDoubtPolicy says what happens to a row whose create may have taken
 // effect.
 type InDoubtPolicy int
@@ -103,6 +115,8 @@ type Config struct {
 	Abort <-chan struct{}
 	// Breaker, when set, stops the run when the service stops answering.
 	Breaker *Breaker
+	// Observer, when set, hears of every row as it goes.
+	Observer Observer
 	// Sink receives every row's record in input order. Run flushes it but
 	// does not close it.
 	Sink reports.Writer
@@ -375,6 +389,9 @@ func (r *run) send(s *sending) {
 		}
 	}
 	s.posts++
+	if o := r.cfg.Observer; o != nil {
+		o.Sending(s.rec.Row)
+	}
 	ctx, attempts := client.CountAttempts(r.req)
 	sr, err := r.cfg.Creator.Create(ctx, s.req.Locale, s.body, s.rec.RequestID)
 	s.rec.Attempts += int(attempts.Load())

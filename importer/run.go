@@ -172,6 +172,9 @@ func (r *run) count(rec reports.Record) {
 		r.sum.Settled++
 	}
 	r.mu.Unlock()
+	if o := r.cfg.Observer; o != nil {
+		o.Done(rec)
+	}
 }
 
 // noteCreated remembers an id this run created, when no journal does.
