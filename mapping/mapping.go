@@ -566,6 +566,9 @@ func (m *Mapper) column(i int) string {
 	return m.header[i]
 }
 
+// Keyed reports whether the mapping names a key (its rows' identity).
+func (m *Mapper) Keyed() bool { return m.key.set }
+
 func (m *Mapper) provenanceNote(row int) string {
 	return "imported from " + m.file + " row " + strconv.Itoa(row)
 }

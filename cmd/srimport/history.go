@@ -40,7 +40,10 @@ type history struct {
 
 // openHistory opens the state store, takes the lock for input + target,
 // checks --resume, and begins the run.
-func openHistory(ctx context.Context, o *importOptions, file, target string) (*history, error) {
+//
+// A mapping that differs from the last run's, and names no key, is worth a
+// remark to notes: rows it maps differently get new identities.
+func openHistory(ctx context.Context, notes io.Writer, o *importOptions, file, target string, keyed bool) (*history, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -60,14 +63,12 @@ func openHistory(ctx context.Context, o *importOptions, file, target string) (*h
 	if err != nil {
 		return nil, err
 	}
-	if o.resume {
-		last, found, err := store.LastRun(ctx, abs, target)
-		if err != nil {
-			return nil, fmt.Errorf("state store: %w", err)
-		}
-		if !found || last.ExitStatus != nil && *last.ExitStatus == exitOK {
-			return nil, fmt.Errorf("--resume: no unfinished run of %s into %s in %s; run without --resume to import it", file, target, o.stateDir)
-		}
+	last, found, err := store.LastRun(ctx, abs, target)
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	if o.resume && (!found || last.ExitStatus != nil && *last.ExitStatus == exitOK) {
+		return nil, fmt.Errorf("--resume: no unfinished run of %s into %s in %s; run without --resume to import it", file, target, o.stateDir)
 	}
 	inHash, err := hashFile(file)
 	if err != nil {
@@ -78,6 +79,9 @@ func openHistory(ctx context.Context, o *importOptions, file, target string) (*h
 		if mapHash, err = hashFile(o.mapping); err != nil {
 			return nil, fmt.Errorf("mapping %s: %w", o.mapping, err)
 		}
+	}
+	if found && last.MappingHash != mapHash && !keyed {
+		fmt.Fprintf(notes, "srimport: the mapping differs from run %d's; rows it now maps differently are new to this target and will be created (a mapping key: keeps rows' identity across mapping edits)\n", last.ID)
 	}
 	h.run, err = store.Begin(ctx, state.RunInfo{Input: abs, InputHash: inHash, MappingHash: mapHash, Target: target})
 	if err != nil {

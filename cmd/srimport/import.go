@@ -209,7 +209,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 	}
 	var h *history
 	if !o.sandbox {
-		h, err = openHistory(ctx, o, file, target(ctx, baseURL, o.tenant, token))
+		h, err = openHistory(ctx, io.err, o, file, target(ctx, baseURL, o.tenant, token), p.mapper.Keyed())
 		if err != nil {
 			p.src.Close()
 			return err
