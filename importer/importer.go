@@ -363,7 +363,7 @@ func (r *run) writeAhead(s *sending) error {
 	// it is in doubt, and the next run settles it.
 	s.ent.SentAt = r.cfg.Now()
 	s.ent.State, s.ent.Status, s.ent.ErrorClass = StateSending, reports.Unknown, string(client.ClassAmbiguous)
-	s.ent.Error = "in flight when the run ended: whether it was created is not known; run the same command again to settle it"
+	s.ent.Error = "queued or in flight when the run ended: whether it was created is not known; run the same command again to settle it"
 	s.ent.RequestID, s.ent.UpdatedAt = s.rec.RequestID, s.ent.SentAt
 	durable, err := r.cfg.Journal.Queue(r.req, s.ent)
 	if err != nil {
@@ -407,7 +407,7 @@ func (r *run) send(s *sending) {
 		}
 		r.inDoubt(s, "stopped while it waited to be posted again; whether an earlier post created it is not known")
 	case class == client.ClassAmbiguous:
-		if r.cfg.InDoubt == Settle && r.cfg.Lister != nil && r.req.Err() == nil && r.stop.Err() == nil {
+		if r.cfg.InDoubt == Settle && r.cfg.Lister != nil && r.req.Err() == nil {
 			r.park(s, message(err))
 			return
 		}

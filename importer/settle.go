@@ -65,8 +65,12 @@ func (r *run) takeParked() []*sending {
 
 // settle looks the batch's rows up on the service: those found are
 // created, the others are posted again, until Reposts runs out.
+//
+// After a stop the pass still runs while requests may finish (the grace
+// period), but nothing is posted again: a row it does not find was not
+// created and is reported pending.
 func (r *run) settle(batch []*sending) {
-	if r.stop.Err() != nil || r.req.Err() != nil {
+	if r.req.Err() != nil {
 		for _, s := range batch {
 			r.inDoubt(s, s.rec.Error+"; the run stopped before it could be looked up")
 		}
@@ -86,6 +90,12 @@ func (r *run) settle(batch []*sending) {
 	for i, s := range batch {
 		if id := found[i]; id != "" {
 			r.created(s, id, "settled by lookup: the service had created it although the answer was lost ("+s.rec.Error+")")
+			continue
+		}
+		if r.stop.Err() != nil {
+			s.rec = r.pendingRecord(s.rec)
+			s.rec.Error = "not created (looked up on the service after its answer was lost) and not posted again: the run stopped; run the same command again to send it"
+			r.final(s, StateFailed)
 			continue
 		}
 		if s.posts > r.cfg.Reposts {
