@@ -315,3 +315,35 @@ func TestObserverHearsEveryRow(t *testing.T) {
 		t.Fatalf("observer heard %d posts and %v, want 49 posts, 49 created, 1 invalid", o.sending, o.done)
 	}
 }
+
+// TestFullDiskLosesNoId: when the report cannot be written (a full disk),
+// the run stops, and every request the service created is in the journal
+// with its id, to rebuild the report from.
+func TestFullDiskLosesNoId(t *testing.T) {
+	const n = 500
+	data := genCSV(n, nil)
+	s := newSetup(t, data, emulator.Config{NoDedup: true}, client.Config{Workers: 8})
+	s.sink.failAt = 20
+	j := newMemJournal()
+	_, err := importer.Run(context.Background(), s.src, importer.Config{Workers: 8, Mapper: s.m, Creator: s.c, Sink: s.sink, Journal: j, RunID: j.forRun()})
+	if !errors.Is(err, importer.ErrReport) {
+		t.Fatalf("error %v, want ErrReport", err)
+	}
+	onService := s.em.ServiceRequests()
+	if len(onService) == 0 || len(onService) == n {
+		t.Fatalf("the service holds %d requests; the test wants the run stopped midway", len(onService))
+	}
+	journalled := map[string]bool{}
+	j.mu.Lock()
+	for _, e := range j.items {
+		if e.State == importer.StateCreated {
+			journalled[e.ServiceRequestID] = true
+		}
+	}
+	j.mu.Unlock()
+	for _, sr := range onService {
+		if !journalled[sr.ID] {
+			t.Fatalf("request %s (%q) was created but the journal does not hold its id", sr.ID, sr.Title)
+		}
+	}
+}
