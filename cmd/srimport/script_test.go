@@ -57,6 +57,7 @@ func TestScripts(t *testing.T) {
 			"csv2xlsx":     cmdCSV2XLSX,
 			"recode":       cmdRecode,
 			"cmpreport":    cmdCmpReport,
+			"sameids":      cmdSameIDs, "jsonhas": cmdJSONHas, "emulator": cmdEmulator, // scriptcmds_test.go
 		},
 	})
 }
