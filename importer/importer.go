@@ -305,14 +305,15 @@ func (r *run) prepare(seq int, req *mapping.Request, rec reports.Record) (*sendi
 		rec.Status, rec.Error = reports.Skipped, fmt.Sprintf("same key %q as row %d of this file, which stands for it", req.Key, first)
 		return s, &rec
 	}
-	if r.cfg.Select != nil && !r.cfg.Select(id) {
-		rec.Status, rec.Error = reports.Skipped, "not selected: --retry-from sends only the rows that report lists as failed or unknown"
-		return s, &rec
-	}
 	prev, ok, err := r.lookup(id)
 	if err != nil {
 		r.fail(err)
 		rec = r.pendingRecord(rec)
+		return s, &rec
+	}
+	if r.cfg.Select != nil && !r.cfg.Select(id) && !(ok && prev.State == StateCreated) {
+		rec.Status, rec.Error = reports.Skipped, "not selected: --retry-from sends only the rows that report lists as failed or unknown"
+		rec.RequestID = prev.RequestID
 		return s, &rec
 	}
 	s.ent.RequestID = uuid.NewString()

@@ -129,12 +129,20 @@ func (o *inputOptions) open(notes io.Writer, file string, topics []client.Suppor
 }
 
 // checkReport refuses a report path that would replace a file the run
-// reads (the input, the mapping, the report given to --retry-from).
+// reads as it goes (the input, the mapping) or that has a format this
+// version cannot write. The report given to --retry-from is read in full
+// before anything is sent, and the new report replaces it only at the end,
+// so it may be the same file.
 func (o *inputOptions) checkReport(file, report string) error {
+	if o.retryFrom != "" {
+		if ext := strings.ToLower(filepath.Ext(o.retryFrom)); ext != ".csv" {
+			return &usageError{fmt.Errorf("--retry-from %s: this version reads .csv reports only", o.retryFrom)}
+		}
+	}
 	if report == "" {
 		return nil
 	}
-	for _, read := range []struct{ what, path string }{{"the input", file}, {"the mapping", o.mapping}, {"--retry-from's report", o.retryFrom}} {
+	for _, read := range []struct{ what, path string }{{"the input", file}, {"the mapping", o.mapping}} {
 		if read.path == "" {
 			continue
 		}
@@ -148,6 +156,9 @@ func (o *inputOptions) checkReport(file, report string) error {
 	}
 	if info, err := os.Stat(report); err == nil && info.IsDir() {
 		return &usageError{fmt.Errorf("--report %s is a directory; name a file", report)}
+	}
+	if ext := strings.ToLower(filepath.Ext(report)); ext != ".csv" && ext != "" {
+		return &usageError{fmt.Errorf("--report %s: this version writes .csv reports only; name the report FILE.csv", report)}
 	}
 	return nil
 }
