@@ -45,7 +45,7 @@ func (o *inputOptions) addFlags(cmd *cobra.Command, getenv env) {
 	f.StringVar(&o.encoding, "encoding", "auto", "CSV text encoding: auto (UTF-8 with or without BOM; UTF-16/32 by BOM),\nor a name such as windows-1252, iso-8859-15, utf-16le, shift_jis")
 	f.StringVar(&o.delimiter, "delimiter", "", `CSV delimiter: one character or "tab" (default: detected among , ; tab |)`)
 	f.StringVar(&o.locale, "locale", envOr(getenv, "SRIMPORT_LOCALE", "en-US"), "agent locale for rows that do not set one ($SRIMPORT_LOCALE)")
-	f.StringVar(&o.summary, "summary", "", "write the run summary as JSON to this file")
+	f.StringVar(&o.summary, "summary", "", "write the run summary as JSON to this file (- for stdout)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log requests and decisions to stderr")
 }
 
