@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,8 +82,10 @@ func crashChild(dir string) {
 }
 
 // TestCrash kills a process doing sync writes with SIGKILL and checks
-// that every write it had acknowledged is in the database, and that the
-// database is intact.
+// that every write it had acknowledged is in the database after the next
+// Open, which ingests the run's log the process left, and that the
+// database is intact. While the process runs, it also checks that
+// another process's Open leaves the run's log alone.
 func TestCrash(t *testing.T) {
 	for round := range 3 {
 		t.Run(strconv.Itoa(round), func(t *testing.T) {
@@ -112,6 +116,7 @@ func TestCrash(t *testing.T) {
 			// by round, so that the kill lands at different points.
 			killAfter := 200 + 350*round
 			acked := map[int]string{}
+			liveChecked := false
 			for sc.Scan() {
 				f := strings.Fields(sc.Text())
 				if len(f) != 2 {
@@ -124,6 +129,14 @@ func TestCrash(t *testing.T) {
 					continue
 				}
 				acked[seq] = f[1]
+				if len(acked) == killAfter/2 && !liveChecked {
+					liveChecked = true
+					if err := checkLiveLog(dir, runID); err != nil {
+						cmd.Process.Kill()
+						cmd.Wait()
+						t.Fatal(err)
+					}
+				}
 				if len(acked) == killAfter {
 					if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 						t.Fatal(err)
@@ -147,12 +160,30 @@ func TestCrash(t *testing.T) {
 			if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil {
 				t.Fatal(err)
 			}
+			// The acknowledged writes are in the log the process left, not
+			// in the database yet.
+			var inDB int
+			if err := db.QueryRow(`SELECT count(*) FROM rows WHERE run_id = ?`, runID).Scan(&inDB); err != nil {
+				t.Fatal(err)
+			}
 			db.Close()
 			if check != "ok" {
 				t.Fatalf("integrity_check: %s", check)
 			}
+			if inDB != 0 {
+				t.Fatalf("%d rows of the killed run in the database before Open", inDB)
+			}
+			if _, err := os.Stat(logPath(dir, runID)); err != nil {
+				t.Fatalf("the killed run's log: %v", err)
+			}
 
 			s := openStore(t, dir)
+			if _, err := os.Stat(logPath(dir, runID)); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("Open left the killed run's log: %v", err)
+			}
+			if rec, err := s.Run(context.Background(), runID); err != nil || rec.ExitStatus != nil {
+				t.Fatalf("the killed run = %+v, %v; want it unfinished", rec, err)
+			}
 			got := map[int]string{}
 			if err := s.Rows(context.Background(), runID, func(e importer.RowEntry) error {
 				got[e.Seq] = e.Identity
@@ -173,4 +204,26 @@ func TestCrash(t *testing.T) {
 			t.Logf("%d writes acknowledged before the kill, %d found", len(acked), len(got))
 		})
 	}
+}
+
+// checkLiveLog opens the state directory dir while the run runID of
+// another process writes to it, and checks that the Open ingests none of
+// the run's log and leaves it in place.
+func checkLiveLog(dir string, runID int64) error {
+	s, err := state.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := os.Stat(logPath(dir, runID)); err != nil {
+		return fmt.Errorf("the live run's log after another Open: %w", err)
+	}
+	n := 0
+	if err := s.Rows(context.Background(), runID, func(importer.RowEntry) error { n++; return nil }); err != nil {
+		return err
+	}
+	if n != 0 {
+		return fmt.Errorf("another Open ingested %d rows of the live run's log", n)
+	}
+	return nil
 }

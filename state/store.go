@@ -10,9 +10,42 @@
 //   - items: per target (service endpoint and tenant) and row identity,
 //     the latest known state of that identity's service request.
 //
-// A run writes through a [Run], which implements [importer.Journal]: its
-// writes go to one writer goroutine that commits them in batches (group
-// commit), so that many concurrent durable writes share one fsync.
+// # A run's log
+//
+// A run writes through a [Run], which implements [importer.Journal]. An
+// SQLite upsert costs some 20 µs, and a run writes twice per row, so
+// while a run is open its writes do not go to the database: they are
+// appended to the run's log, dir/journal/<run id>.log (mode 0600), by one
+// writer goroutine that writes whatever is queued with one write(2) and
+// then fdatasyncs it (group commit); a write is reported durable once
+// that sync has returned. Each record of the log is length-prefixed and
+// checksummed (CRC-32C), so that a record torn by a crash, which was
+// never reported durable, is recognised and ignored.
+//
+// When the run ends (Finish or Close), its log is ingested into the
+// database in one transaction, keeping only the last write of each row
+// and of each identity, and then removed. A log left behind by a process
+// that died (kill -9, a crash, a power loss) is ingested by the next Open
+// of the directory, by any srimport command; its run stays unfinished.
+// The writer holds an exclusive flock(2) on its log for as long as the
+// run is open (the kernel releases it when the process dies, whatever
+// kills it), and Open ingests only the logs it can lock, so that two
+// processes can share a directory: one never ingests a log the other is
+// still writing. Until a run's log is ingested, the database does not
+// show the run's rows (Store.Rows) nor its items (another run's Lookup).
+//
+// What a crash can cost: a process killed at any instant, even with
+// SIGKILL, loses no write that was reported durable (the log and the
+// database are both synced before they say so), and not even the writes
+// it had written to its log but not synced yet, which the kernel keeps;
+// what it was queuing but had not written is lost. A machine that loses
+// power loses every write not yet synced, that is not yet reported
+// durable, and nothing else (provided the disk honours flushes): the
+// importer sends no row before its write-ahead entry is durable, so such
+// a row was never sent, and a row sent whose outcome was lost is found
+// in doubt (sending) and settled by the next run. Either way the database
+// stays consistent (WAL mode, synchronous=FULL).
+//
 // Lookups read committed data through a separate pool of read
 // connections, which WAL mode lets run beside the writer.
 //
@@ -36,6 +69,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	// The pure-Go SQLite driver, registered as "sqlite".
@@ -123,6 +157,11 @@ var ErrClosed = errors.New("state store closed")
 type options struct {
 	// synchronous is the PRAGMA synchronous of the writer connection.
 	synchronous string
+	// beforeAppend, if set, is called before each append to a run's log;
+	// its error fails the append.
+	beforeAppend func() error
+	// ingestChunk, if positive, replaces the constant ingestChunk.
+	ingestChunk int
 }
 
 // defaultOptions are Open's.
@@ -130,13 +169,17 @@ func defaultOptions() options { return options{synchronous: "FULL"} }
 
 // Store is an open state database. It is safe for concurrent use.
 type Store struct {
-	path string
-	w    *sql.DB // the one writer connection
-	r    *sql.DB // read connections
+	path    string
+	journal string // the directory of the runs' logs
+	opt     options
+	w       *sql.DB // the one writer connection
+	r       *sql.DB // read connections
 
-	lookup     *sql.Stmt // on r
-	upsertRow  *sql.Stmt // on w
-	upsertItem *sql.Stmt // on w
+	lookup     *sql.Stmt    // on r
+	upsertRow  [2]*sql.Stmt // on w, for ingest: one row, ingestBatch rows
+	upsertItem [2]*sql.Stmt // on w, for ingest: one item, ingestBatch items
+
+	ingests atomic.Uint64 // logs ingested, so that Lookup's snapshots see them
 
 	mu     sync.Mutex
 	open   map[*Run]struct{} // runs not closed yet
@@ -149,7 +192,14 @@ type Store struct {
 // it returns, and a process killed, or a machine losing power, at any
 // instant leaves a consistent database holding every committed write.
 // Several processes may open the same directory: their writes take
-// turns, each waiting up to 10 seconds for the others'.
+// turns, each waiting up to 10 seconds for the others' (ingesting a run's
+// log is one write, of some 10 µs per row: a run of a million rows holds
+// the others off for about 10 seconds).
+//
+// Before it returns, Open ingests the logs that runs of processes now
+// gone left in dir/journal (see the package comment), so that what they
+// reported durable is in the database; the logs of live processes'
+// runs are left to them.
 func Open(dir string) (*Store, error) {
 	return open(dir, defaultOptions())
 }
@@ -169,13 +219,18 @@ func open(dir string, opt options) (*Store, error) {
 		return nil, fmt.Errorf("state: open %s: %w", abs, err)
 	}
 	f.Close()
+	journal := filepath.Join(filepath.Dir(abs), logDir)
+	if err := os.MkdirAll(journal, 0o700); err != nil {
+		return nil, fmt.Errorf("state: create %s: %w", journal, err)
+	}
 
-	s := &Store{path: abs, open: make(map[*Run]struct{})}
+	s := &Store{path: abs, journal: journal, opt: opt, open: make(map[*Run]struct{})}
 	uri := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 	s.w, err = sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)"+
 		"&_pragma=journal_mode(WAL)"+
 		"&_pragma=synchronous("+opt.synchronous+")"+
 		"&_pragma=cache_size(-16384)"+
+		"&_pragma=temp_store(MEMORY)"+
 		"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", abs, err)
@@ -194,8 +249,8 @@ func open(dir string, opt options) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("state: open %s: %w", abs, err)
 	}
-	n := 2 * runtime.GOMAXPROCS(0)
-	n = max(n, 4)
+	// One more for the snapshot an open Run's Lookup holds (see snapshot).
+	n := max(2*runtime.GOMAXPROCS(0), 4) + 1
 	s.r.SetMaxOpenConns(n)
 	s.r.SetMaxIdleConns(n)
 	s.r.SetConnMaxLifetime(0)
@@ -204,6 +259,10 @@ func open(dir string, opt options) (*Store, error) {
 	if err := s.prepare(); err != nil {
 		s.r.Close()
 		s.w.Close()
+		return nil, err
+	}
+	if err := s.recover(context.Background()); err != nil {
+		s.closeDB()
 		return nil, err
 	}
 	return s, nil
@@ -253,29 +312,52 @@ func (s *Store) prepare() error {
 	if err != nil {
 		return fmt.Errorf("state: prepare lookup: %w", err)
 	}
-	s.upsertRow, err = s.w.PrepareContext(ctx, `INSERT INTO rows
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.upsertRow[0], upsertRowsSQL(1)},
+		{&s.upsertRow[1], upsertRowsSQL(ingestBatch)},
+		{&s.upsertItem[0], upsertItemsSQL(1)},
+		{&s.upsertItem[1], upsertItemsSQL(ingestBatch)},
+	} {
+		if *p.st, err = s.w.PrepareContext(ctx, p.sql); err != nil {
+			return fmt.Errorf("state: prepare ingest: %w", err)
+		}
+	}
+	return nil
+}
+
+// values returns n parenthesised lists of cols parameters.
+func values(n, cols int) string {
+	one := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	return strings.Repeat(one+", ", n-1) + one
+}
+
+// upsertRowsSQL writes n rows.
+func upsertRowsSQL(n int) string {
+	return `INSERT INTO rows
 		(run_id, seq, row, identity, request_id, status, service_request_id, error_class, error, attempts, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES ` + values(n, 11) + `
 		ON CONFLICT (run_id, seq) DO UPDATE SET
 			row = excluded.row, identity = excluded.identity, request_id = excluded.request_id,
 			status = excluded.status, service_request_id = excluded.service_request_id,
 			error_class = excluded.error_class, error = excluded.error,
-			attempts = excluded.attempts, updated = excluded.updated`)
-	if err != nil {
-		return fmt.Errorf("state: prepare row write: %w", err)
-	}
-	s.upsertItem, err = s.w.PrepareContext(ctx, `INSERT INTO items
+			attempts = excluded.attempts, updated = excluded.updated`
+}
+
+// upsertItemsSQL writes n items. An item already written by a later run
+// stays (see ingest).
+func upsertItemsSQL(n int) string {
+	return `INSERT INTO items
 		(target, identity, request_id, state, service_request_id, match, run_id, row, sent_at, updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES ` + values(n, 10) + `
 		ON CONFLICT (target, identity) DO UPDATE SET
 			request_id = excluded.request_id, state = excluded.state,
 			service_request_id = excluded.service_request_id, match = excluded.match,
 			run_id = excluded.run_id, row = excluded.row,
-			sent_at = coalesce(excluded.sent_at, items.sent_at), updated = excluded.updated`)
-	if err != nil {
-		return fmt.Errorf("state: prepare item write: %w", err)
-	}
-	return nil
+			sent_at = coalesce(excluded.sent_at, items.sent_at), updated = excluded.updated
+		WHERE excluded.run_id >= items.run_id`
 }
 
 // Path returns the database file's absolute path.
@@ -300,8 +382,17 @@ func (s *Store) Close() error {
 	for _, r := range runs {
 		errs = append(errs, r.Close())
 	}
-	for _, st := range []*sql.Stmt{s.lookup, s.upsertRow, s.upsertItem} {
-		st.Close()
+	errs = append(errs, s.closeDB())
+	return errors.Join(errs...)
+}
+
+// closeDB closes the statements and the database connections.
+func (s *Store) closeDB() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.lookup, s.upsertRow[0], s.upsertRow[1], s.upsertItem[0], s.upsertItem[1]} {
+		if st != nil {
+			st.Close()
+		}
 	}
 	if err := s.r.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("state: close %s: %w", s.path, err))
@@ -344,8 +435,9 @@ type RunRecord struct {
 	PID  int `json:"pid"`
 }
 
-// Begin records the start of a run and returns the Run to write its rows
-// through. The caller must Close the Run.
+// Begin records the start of a run, creates its log, and returns the Run
+// to write its rows through. The caller must Close the Run (or Finish it
+// and Close it): until then, its writes are in its log only.
 func (s *Store) Begin(ctx context.Context, info RunInfo) (*Run, error) {
 	if info.Started.IsZero() {
 		info.Started = time.Now()
@@ -369,7 +461,25 @@ func (s *Store) Begin(ctx context.Context, info RunInfo) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: begin run: %w", err)
 	}
-	r := newRun(s, id, info.Target)
+	watch, err := s.inDoubt(ctx, info.Target)
+	if err == nil {
+		var f *os.File
+		var path string
+		f, path, err = createLog(s.journal, &logHeader{runID: id, info: info})
+		if err == nil {
+			return s.track(newRun(s, id, info.Target, f, path, watch))
+		}
+		err = fmt.Errorf("state: begin run: create its log in %s: %w", s.journal, err)
+	}
+	// Not begun after all: a run without a log would look killed.
+	if _, derr := s.w.ExecContext(context.WithoutCancel(ctx), `DELETE FROM runs WHERE id = ?`, id); derr != nil {
+		err = errors.Join(err, fmt.Errorf("state: remove run %d: %w", id, derr))
+	}
+	return nil, err
+}
+
+// track adds r to the runs Close closes.
+func (s *Store) track(r *Run) (*Run, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -482,6 +592,10 @@ func (s *Store) LastRun(ctx context.Context, input, target string) (rec RunRecor
 // ErrorClass, Error, Attempts, RunID and UpdatedAt are set. It stops at
 // the first error fn returns and returns that error as is. An unknown run
 // is an error wrapping ErrNoRun.
+//
+// The rows of a run still open, in this process or another, lag: they
+// are in the run's log until the run ends (or, if its process dies, until
+// the next Open), and Rows shows none of them before.
 func (s *Store) Rows(ctx context.Context, runID int64, fn func(importer.RowEntry) error) error {
 	var one int
 	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, runID).Scan(&one)
@@ -541,4 +655,43 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t, nil
+}
+
+// inDoubt returns target's items in StateSending or StateUnknown, oldest
+// first: by SentAt, or UpdatedAt for an entry never sent.
+func (s *Store) inDoubt(ctx context.Context, target string) ([]importer.Entry, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT identity, request_id, state, service_request_id, match, run_id, row, sent_at, updated
+		FROM items WHERE target = ? AND state IN ('sending', 'unknown') ORDER BY coalesce(sent_at, updated), identity`,
+		target)
+	if err != nil {
+		return nil, fmt.Errorf("state: in-doubt entries: %w", err)
+	}
+	defer rows.Close()
+	var out []importer.Entry
+	for rows.Next() {
+		var (
+			e       importer.Entry
+			state   string
+			sentAt  sql.NullString
+			updated string
+		)
+		if err := rows.Scan(&e.Identity, &e.RequestID, &state, &e.ServiceRequestID, &e.Match,
+			&e.RunID, &e.Row, &sentAt, &updated); err != nil {
+			return nil, fmt.Errorf("state: in-doubt entries: %w", err)
+		}
+		e.State = importer.State(state)
+		if sentAt.Valid {
+			if e.SentAt, err = parseTime(sentAt.String); err != nil {
+				return nil, fmt.Errorf("state: in-doubt entry %s: sent_at: %w", e.Identity, err)
+			}
+		}
+		if e.UpdatedAt, err = parseTime(updated); err != nil {
+			return nil, fmt.Errorf("state: in-doubt entry %s: updated: %w", e.Identity, err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("state: in-doubt entries: %w", err)
+	}
+	return out, nil
 }

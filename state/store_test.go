@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -103,12 +105,12 @@ func TestRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, ok := lookup(t, r, "a")
-	if !ok || got.State != importer.StateSending || got.RequestID != "req-a" || !got.SentAt.Equal(sent) ||
-		got.RunID != r.ID() || got.Row != 2 || got.Match != "m-a" || !got.UpdatedAt.Equal(a.UpdatedAt) {
-		t.Fatalf("Lookup(a) = %+v, %v", got, ok)
+	// The run's own writes are in its log: Lookup reads the earlier runs'.
+	if got, ok := lookup(t, r, "a"); ok {
+		t.Fatalf("Lookup(a) of the run's own write = %+v", got)
 	}
 
+	// InDoubt sees them.
 	doubt, err := r.InDoubt(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +126,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := r.Write(ctx, a2, false); err != nil {
 		t.Fatal(err)
 	}
-	// b becomes unknown, asynchronously: InDoubt must flush first.
+	// b becomes unknown, asynchronously: InDoubt sees it at once.
 	b2 := rowEntry(1, "b", importer.StateUnknown, reports.Unknown)
 	if err := r.Write(ctx, b2, false); err != nil {
 		t.Fatal(err)
@@ -140,12 +142,8 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doubt) != 1 || doubt[0].Identity != "b" || doubt[0].State != importer.StateUnknown {
+	if len(doubt) != 1 || doubt[0].Identity != "b" || doubt[0].State != importer.StateUnknown || !doubt[0].SentAt.Equal(b.SentAt) {
 		t.Fatalf("InDoubt = %+v, want b unknown", doubt)
-	}
-	got, _ = lookup(t, r, "a")
-	if got.State != importer.StateCreated || got.ServiceRequestID != "SR-1" || !got.SentAt.Equal(sent) {
-		t.Fatalf("Lookup(a) = %+v", got)
 	}
 
 	// Unfinished, the run has no exit status.
@@ -169,20 +167,38 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 
+	// Ingested: the next run's Lookup sees the last write of each, a's
+	// SentAt kept although its last write carries none.
+	r2 := begin(t, s, "tgt")
+	got, ok := lookup(t, r2, "a")
+	if !ok || got.State != importer.StateCreated || got.ServiceRequestID != "SR-1" || got.RequestID != "req-a" ||
+		!got.SentAt.Equal(sent) || got.RunID != r.ID() || got.Row != 2 || got.Match != "m-a" || !got.UpdatedAt.Equal(a2.UpdatedAt) {
+		t.Fatalf("Lookup(a) = %+v, %v", got, ok)
+	}
+	if got, ok := lookup(t, r2, "b"); !ok || got.State != importer.StateUnknown || !got.SentAt.Equal(b.SentAt) {
+		t.Fatalf("Lookup(b) = %+v, %v", got, ok)
+	}
+	if _, ok := lookup(t, r2, ""); ok {
+		t.Fatal("the invalid row got an item")
+	}
+	if err := r2.Close(); err != nil {
+		t.Fatal(err)
+	}
+
 	runs, err := s.Runs(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 1 {
+	if len(runs) != 2 || runs[1].ID != r.ID() {
 		t.Fatalf("Runs = %+v", runs)
 	}
-	rec = runs[0]
+	rec = runs[1]
 	if rec.ID != r.ID() || rec.Input != "in.csv" || rec.InputHash != "ih" || rec.MappingHash != "mh" ||
 		rec.Target != "tgt" || !rec.Started.Equal(t0) || !rec.Finished.Equal(fin) || rec.ExitStatus == nil ||
 		*rec.ExitStatus != 3 || !reflect.DeepEqual(rec.Counts, counts) || rec.Rows != 3 || rec.PID != 4242 {
-		t.Fatalf("Runs()[0] = %+v", rec)
+		t.Fatalf("Runs()[1] = %+v", rec)
 	}
-	if last, ok, err := s.LastRun(ctx, "in.csv", "tgt"); err != nil || !ok || last.ID != r.ID() {
+	if last, ok, err := s.LastRun(ctx, "in.csv", "tgt"); err != nil || !ok || last.ID != r2.ID() {
 		t.Fatalf("LastRun = %+v, %v, %v", last, ok, err)
 	}
 	if _, ok, err := s.LastRun(ctx, "in.csv", "other"); err != nil || ok {
@@ -364,26 +380,25 @@ func TestLaterWriteWins(t *testing.T) {
 			if err := r.Write(ctx, e, false); err != nil {
 				t.Fatal(err)
 			}
-			// Lookup sees the latest write, committed or not.
-			if got, ok := lookup(t, r, "x"); !ok || got.ServiceRequestID != e.ServiceRequestID {
-				t.Fatalf("Lookup after write %d/%d = %+v, %v", round, i, got, ok)
-			}
 		}
 	}
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, ok := lookup(t, r, "x")
-	if !ok || got.State != importer.StateCreated || got.ServiceRequestID != "SR-49-3" {
-		t.Fatalf("Lookup = %+v, %v", got, ok)
+	// Until the run ends, its rows are in its log only.
+	if rows := collectRows(t, s, r.ID()); len(rows) != 0 {
+		t.Fatalf("Rows of the open run = %+v", rows)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
 	}
 	rows := collectRows(t, s, r.ID())
 	if len(rows) != 1 || rows[0].Status != reports.Created || rows[0].ServiceRequestID != "SR-49-3" {
 		t.Fatalf("Rows = %+v", rows)
 	}
-	// A fresh run reads the committed entry.
+	// A fresh run reads the ingested entry.
 	r2 := begin(t, s, "tgt")
-	got, ok = lookup(t, r2, "x")
+	got, ok := lookup(t, r2, "x")
 	if !ok || got.ServiceRequestID != "SR-49-3" || got.RunID != r.ID() {
 		t.Fatalf("Lookup from another run = %+v, %v", got, ok)
 	}
@@ -404,12 +419,6 @@ func TestTargetsAreSeparate(t *testing.T) {
 	if err := rb.Write(ctx, eb, true); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := lookup(t, ra, "same"); !ok || got.State != importer.StateSending || got.RunID != ra.ID() {
-		t.Fatalf("a: Lookup = %+v, %v", got, ok)
-	}
-	if got, ok := lookup(t, rb, "same"); !ok || got.State != importer.StateCreated || got.RunID != rb.ID() {
-		t.Fatalf("b: Lookup = %+v, %v", got, ok)
-	}
 	if has, err := ra.HasServiceRequest(ctx, "SR-B"); err != nil || has {
 		t.Fatalf("a: HasServiceRequest(SR-B) = %v, %v", has, err)
 	}
@@ -422,7 +431,32 @@ func TestTargetsAreSeparate(t *testing.T) {
 	if d, err := rb.InDoubt(ctx); err != nil || len(d) != 0 {
 		t.Fatalf("b: InDoubt = %+v, %v", d, err)
 	}
-	// Each run's rows are its own.
+	// Ended, each run's entries are its target's, and its rows its own.
+	if err := ra.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ra2, rb2 := begin(t, s, "endpoint-a/tenant"), begin(t, s, "endpoint-b/tenant")
+	if got, ok := lookup(t, ra2, "same"); !ok || got.State != importer.StateSending || got.RunID != ra.ID() {
+		t.Fatalf("a: Lookup = %+v, %v", got, ok)
+	}
+	if got, ok := lookup(t, rb2, "same"); !ok || got.State != importer.StateCreated || got.RunID != rb.ID() {
+		t.Fatalf("b: Lookup = %+v, %v", got, ok)
+	}
+	if has, err := ra2.HasServiceRequest(ctx, "SR-B"); err != nil || has {
+		t.Fatalf("a: HasServiceRequest(SR-B) = %v, %v", has, err)
+	}
+	if has, err := rb2.HasServiceRequest(ctx, "SR-B"); err != nil || !has {
+		t.Fatalf("b: HasServiceRequest(SR-B) = %v, %v", has, err)
+	}
+	if d, err := ra2.InDoubt(ctx); err != nil || len(d) != 1 || d[0].Identity != "same" {
+		t.Fatalf("a: InDoubt = %+v, %v", d, err)
+	}
+	if d, err := rb2.InDoubt(ctx); err != nil || len(d) != 0 {
+		t.Fatalf("b: InDoubt = %+v, %v", d, err)
+	}
 	if rows := collectRows(t, s, ra.ID()); len(rows) != 1 || rows[0].Status != reports.Pending {
 		t.Fatalf("a: Rows = %+v", rows)
 	}
@@ -431,15 +465,22 @@ func TestTargetsAreSeparate(t *testing.T) {
 	}
 }
 
-// TestCommitFailureIsSticky makes SQLite refuse one row with a trigger
-// and checks that its writer, and every later one, get the error.
-func TestCommitFailureIsSticky(t *testing.T) {
+// TestIngestFailureKeepsLog makes SQLite refuse one row with a trigger:
+// Finish still records the run's end and returns the error, Close too,
+// and the log stays, for the next Open to ingest once the trigger is gone.
+func TestIngestFailureKeepsLog(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := openStore(t, dir)
-	r := begin(t, s, "tgt")
-	for seq := range 3 {
-		if err := r.Write(ctx, rowEntry(seq, fmt.Sprint(seq), importer.StateSending, reports.Pending), true); err != nil {
+	s, err := state.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Begin(ctx, state.RunInfo{Input: "x.csv", Target: "tgt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := range 5 {
+		if err := r.Write(ctx, rowEntry(seq, fmt.Sprint(seq), importer.StateSending, reports.Pending), seq == 4); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -454,29 +495,50 @@ func TestCommitFailureIsSticky(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	err = r.Write(ctx, rowEntry(3, "3", importer.StateSending, reports.Pending), true)
+	err = r.Finish(ctx, 0, map[string]int{"pending": 5}, 5, t0)
 	if err == nil || !strings.Contains(err.Error(), "injected failure") {
-		t.Fatalf("Write of the refused row = %v", err)
+		t.Fatalf("Finish = %v", err)
 	}
-	if err2 := r.Write(ctx, rowEntry(4, "4", importer.StateSending, reports.Pending), false); err2 == nil || err2.Error() != err.Error() {
-		t.Fatalf("later Write = %v, want %v", err2, err)
+	if err := r.Write(ctx, rowEntry(5, "5", importer.StateSending, reports.Pending), false); !errors.Is(err, state.ErrClosed) {
+		t.Fatalf("Write after Finish = %v, want ErrClosed", err)
 	}
-	if err2 := r.Flush(ctx); err2 == nil || err2.Error() != err.Error() {
-		t.Fatalf("Flush = %v, want %v", err2, err)
+	if err := r.Close(); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("Close = %v", err)
 	}
-	if _, err2 := r.InDoubt(ctx); err2 == nil {
-		t.Fatal("InDoubt after a failed commit succeeded")
+	rec, err := s.Run(ctx, r.ID())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err2 := r.Close(); err2 == nil {
-		t.Fatal("Close after a failed commit returned nil")
+	if rec.ExitStatus == nil || *rec.ExitStatus != 0 || rec.Rows != 5 {
+		t.Fatalf("the run's end was not recorded: %+v", rec)
 	}
-	rows := collectRows(t, s, r.ID())
-	if len(rows) != 3 {
-		t.Fatalf("Rows = %+v, want seqs 0-2", rows)
+	if rows := collectRows(t, s, r.ID()); len(rows) != 0 {
+		t.Fatalf("Rows = %+v, want none: the transaction failed", rows)
 	}
-	// The refused write's entry is not visible either.
-	if _, ok := lookup(t, r, "3"); ok {
-		t.Fatal("Lookup found the refused entry")
+	logPath := filepath.Join(dir, "journal", fmt.Sprintf("%d.log", r.ID()))
+	if _, err := os.Stat(logPath); err != nil {
+		t.Fatalf("the log is gone: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// With the trigger in place, Open cannot ingest the log either.
+	if _, err := state.Open(dir); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("Open = %v", err)
+	}
+	if _, err := db.Exec(`DROP TRIGGER refuse`); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openStore(t, dir)
+	if rows := collectRows(t, s2, r.ID()); len(rows) != 5 {
+		t.Fatalf("Rows after reopen = %+v", rows)
+	}
+	if _, err := os.Stat(logPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the ingested log is still there: %v", err)
+	}
+	if rec, err := s2.Run(ctx, r.ID()); err != nil || rec.ExitStatus == nil || *rec.ExitStatus != 0 {
+		t.Fatalf("Run = %+v, %v", rec, err)
 	}
 }
 
@@ -493,7 +555,13 @@ func TestCanceledSyncWrite(t *testing.T) {
 	if err := r.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := lookup(t, r, "a"); !ok || got.State != importer.StateSending {
-		t.Fatalf("Lookup = %+v, %v", got, ok)
+	if d, err := r.InDoubt(context.Background()); err != nil || len(d) != 1 || d[0].Identity != "a" {
+		t.Fatalf("InDoubt = %+v, %v", d, err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rows := collectRows(t, s, r.ID()); len(rows) != 1 || rows[0].Identity != "a" {
+		t.Fatalf("Rows = %+v", rows)
 	}
 }
