@@ -428,7 +428,8 @@ type RunRecord struct {
 	// has not finished.
 	ExitStatus *int `json:"exitStatus"`
 	// Counts is the number of rows per report status, as Finish recorded
-	// it; empty while the run has not finished.
+	// it; for a run that has not finished, what its journal holds so far
+	// (Runs only).
 	Counts map[string]int `json:"counts"`
 	// Rows is the number of input rows, as Finish recorded it.
 	Rows int `json:"rows"`
@@ -558,7 +559,39 @@ func (s *Store) Runs(ctx context.Context, limit int) ([]RunRecord, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("state: list runs: %w", err)
 	}
+	rows.Close()
+	for i := range out {
+		if out[i].ExitStatus == nil {
+			if err := s.countRows(ctx, &out[i]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return out, nil
+}
+
+// countRows fills the counts of a run that did not finish (it is running,
+// or it was killed) from the rows its journal holds.
+func (s *Store) countRows(ctx context.Context, rec *RunRecord) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT status, count(*) FROM rows WHERE run_id = ? GROUP BY status`, rec.ID)
+	if err != nil {
+		return fmt.Errorf("state: count rows of run %d: %w", rec.ID, err)
+	}
+	defer rows.Close()
+	rec.Counts, rec.Rows = map[string]int{}, 0
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			return fmt.Errorf("state: count rows of run %d: %w", rec.ID, err)
+		}
+		rec.Counts[status] = n
+		rec.Rows += n
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("state: count rows of run %d: %w", rec.ID, err)
+	}
+	return nil
 }
 
 // Run returns the run with this id, or an error wrapping ErrNoRun.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -563,5 +564,33 @@ func TestCanceledSyncWrite(t *testing.T) {
 	}
 	if rows := collectRows(t, s, r.ID()); len(rows) != 1 || rows[0].Identity != "a" {
 		t.Fatalf("Rows = %+v", rows)
+	}
+}
+
+// TestRunsCountsAnUnfinishedRun: a run that never finished (killed) is
+// listed with the counts its journal holds, so `srimport runs` shows how
+// far it got.
+func TestRunsCountsAnUnfinishedRun(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	r := begin(t, s, "target")
+	for i, st := range []reports.Status{reports.Created, reports.Created, reports.Unknown, reports.Pending} {
+		if err := r.Write(context.Background(), rowEntry(i, fmt.Sprintf("id%d", i), importer.StateCreated, st), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil { // no Finish: the run did not end
+		t.Fatal(err)
+	}
+	runs, err := s.Runs(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].ExitStatus != nil {
+		t.Fatalf("runs %+v, want one unfinished run", runs)
+	}
+	want := map[string]int{"created": 2, "unknown": 1, "pending": 1}
+	if got := runs[0].Counts; !maps.Equal(got, want) || runs[0].Rows != 4 {
+		t.Fatalf("counts %v (%d rows), want %v (4 rows)", got, runs[0].Rows, want)
 	}
 }
