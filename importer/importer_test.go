@@ -90,6 +90,13 @@ func newSetup(t *testing.T, data string, ecfg emulator.Config, ccfg client.Confi
 	if err != nil {
 		t.Fatal(err)
 	}
+	src, m := openCSV(t, data)
+	return &setup{em: em, c: c, src: src, m: m, sink: &memSink{}}
+}
+
+// openCSV reads data as a CSV input with headers matched to fields.
+func openCSV(t testing.TB, data string) (input.Reader, *mapping.Mapper) {
+	t.Helper()
 	src, err := input.NewCSV(strings.NewReader(data), input.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +105,7 @@ func newSetup(t *testing.T, data string, ecfg emulator.Config, ccfg client.Confi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &setup{em: em, c: c, src: src, m: m, sink: &memSink{}}
+	return src, m
 }
 
 func (s *setup) run(ctx context.Context, workers int) (importer.Summary, error) {
@@ -109,14 +116,7 @@ func (s *setup) run(ctx context.Context, workers int) (importer.Summary, error) 
 // returns the report.
 func (s *setup) runWith(t *testing.T, data string, cfg importer.Config) []reports.Record {
 	t.Helper()
-	src, err := input.NewCSV(strings.NewReader(data), input.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := mapping.Auto(src.Header(), mapping.Options{File: "t.csv"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, m := openCSV(t, data)
 	sink := &memSink{}
 	cfg.Mapper, cfg.Sink = m, sink
 	if cfg.Creator == nil {

@@ -4,15 +4,12 @@ import (
 	"context"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/srimport/srimport/client"
 	"github.com/srimport/srimport/emulator"
 	"github.com/srimport/srimport/importer"
-	"github.com/srimport/srimport/input"
-	"github.com/srimport/srimport/mapping"
 	"github.com/srimport/srimport/state"
 )
 
@@ -41,14 +38,7 @@ func BenchmarkJournal(b *testing.B) {
 	targets := 0
 	run := func(b *testing.B, journal bool) {
 		for range b.N {
-			src, err := input.NewCSV(strings.NewReader(data), input.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			m, err := mapping.Auto(src.Header(), mapping.Options{File: "t.csv"})
-			if err != nil {
-				b.Fatal(err)
-			}
+			src, m := openCSV(b, data)
 			cfg := importer.Config{Workers: 32, Mapper: m, Creator: c, Lister: c, Sink: &memSink{}}
 			var r *state.Run
 			if journal {
