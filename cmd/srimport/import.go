@@ -46,6 +46,7 @@ type importOptions struct {
 	maxDuration  time.Duration
 	grace        time.Duration
 	downAfter    time.Duration
+	dryRun       bool
 	envErr       error
 }
 
@@ -82,6 +83,9 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 			if o.envErr != nil {
 				return o.envErr
 			}
+			if o.dryRun {
+				return runValidate(cmd.Context(), io, &o.inputOptions, a[0])
+			}
 			return runImport(cmd.Context(), io, sig, o, a[0])
 		},
 	}
@@ -102,6 +106,7 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 	f.DurationVar(&o.maxDuration, "max-duration", 0, "stop dispatching after this long, let requests in flight finish, exit 6 (0 = no limit)")
 	f.DurationVar(&o.grace, "grace", 10*time.Second, "after a stop, how long requests in flight may finish before they are cancelled")
 	f.DurationVar(&o.downAfter, "down-after", serviceDownAfter, "stop the run when the service has answered nothing at all for this long\n(refused, unreachable, or silent); rows not sent stay pending")
+	f.BoolVar(&o.dryRun, "dry-run", false, "read, map and validate every row as validate does; send nothing")
 	f.StringVar(&o.retryFrom, "retry-from", "", "send only the rows whose status in this report (.csv) is failed or unknown")
 	return cmd
 }
