@@ -1,0 +1,14 @@
+// Package wire holds the Partner Center service-request wire types — the
+// ServiceRequest resource and its nested Organization, Contact, Note,
+// FileInfo and Attributes, SupportTopic, the paged Collection with its
+// Links, and the Severity, Status and Time value types — together with the
+// service's tolerant decoding rules (partner-center-contract.md §§1–4):
+// enums in any case or as integers, timestamps with or without a zone and
+// the 0001-01-01 sentinel, link headers as strings or {key, value} objects,
+// and a leading UTF-8 byte-order mark (Decode).
+//
+// The package depends on the standard library only, so that packages that
+// speak the format without calling the service (mapping, the emulator) do
+// not pull in the HTTP client. Package client re-exports these names as
+// aliases.
+package wire
