@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 const (
@@ -24,8 +24,8 @@ const (
 // identity is who a tenant's calls come from: the filing organization and
 // the signed-in user.
 type identity struct {
-	org     *client.Organization
-	contact *client.Contact
+	org     *wire.Organization
+	contact *wire.Contact
 	name    string // stamped into notes as createdByName
 }
 
@@ -36,11 +36,11 @@ func (e *Emulator) identityOf(tenant string) *identity {
 		return v.(*identity)
 	}
 	ns := uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://srimport.example/emulator/"+tenant))
-	org := &client.Organization{ID: ns.String(), Name: "Fabrikam Cloud", PhoneNumber: "5550142"}
+	org := &wire.Organization{ID: ns.String(), Name: "Fabrikam Cloud", PhoneNumber: "5550142"}
 	if tenant != defaultTenant {
 		org.Name = "Partner " + tenant
 	}
-	contact := &client.Contact{
+	contact := &wire.Contact{
 		ContactID:    uuid.NewSHA1(ns, []byte("contact")).String(),
 		FirstName:    "Noor",
 		LastName:     "Haddad",

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 var fifteenDigits = regexp.MustCompile(`^[0-9]{15}$`)
@@ -42,7 +42,7 @@ func TestCreateResponseShape(t *testing.T) {
 	checks := map[string]string{
 		"title": "Reserved instance not applied", "severity": "critical", "supportTopicId": "32451178",
 		"supportTopicName": "Billing and reservations", "status": "open", "countryCode": "US",
-		"productName": "Azure reservations", "productId": "15960", "lastClosedDate": client.Unset,
+		"productName": "Azure reservations", "productId": "15960", "lastClosedDate": wire.Unset,
 	}
 	for k, want := range checks {
 		if got := str(m, k); got != want {
@@ -78,7 +78,7 @@ func TestCreateResponseShape(t *testing.T) {
 
 	// The stored request matches the answer.
 	srs := te.em.ServiceRequests()
-	if len(srs) != 1 || srs[0].ID != str(m, "id") || srs[0].Status != client.StatusOpen || len(srs[0].Notes) != 2 {
+	if len(srs) != 1 || srs[0].ID != str(m, "id") || srs[0].Status != wire.StatusOpen || len(srs[0].Notes) != 2 {
 		t.Fatalf("stored %+v", srs)
 	}
 	if got := te.em.RequestIDs()[srs[0].ID]; got != "rid-shape" {
@@ -111,7 +111,7 @@ func TestCreateAcceptsSeedExample(t *testing.T) {
 	if str(m, "title") != "TrialSR" || str(m, "status") != "open" || str(m, "supportTopicName") != "Partner Center account" {
 		t.Errorf("seed example answered %v", m)
 	}
-	if str(m, "createdDate") == client.Unset {
+	if str(m, "createdDate") == wire.Unset {
 		t.Error("sentinel createdDate from the request was not ignored")
 	}
 }

@@ -57,7 +57,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 // Faults holds fault-injection probabilities in [0, 1]. Each is drawn
@@ -121,7 +121,7 @@ type Config struct {
 	// draws is deterministic for a given seed. 0 picks a random seed.
 	Seed uint64
 	// Topics is the support-topic list; nil means DefaultTopics().
-	Topics []client.SupportTopic
+	Topics []wire.SupportTopic
 	// Decommissioned makes create and the topic list answer 404 ApiFault,
 	// standing in for the retired endpoints (the live answer is unknown).
 	Decommissioned bool
@@ -196,7 +196,7 @@ type counters struct {
 
 // record is one stored service request.
 type record struct {
-	sr    client.ServiceRequest
+	sr    wire.ServiceRequest
 	reqID string // the MS-RequestId that created it
 }
 
@@ -218,7 +218,7 @@ type idemEntry struct {
 type Emulator struct {
 	cfg       Config
 	mux       *http.ServeMux
-	topics    map[int64]client.SupportTopic
+	topics    map[int64]wire.SupportTopic
 	topicBody []byte // the topic collection, marshalled once
 	serverID  string
 	cvPrefix  string
@@ -267,7 +267,7 @@ func New(cfg Config) *Emulator {
 	e := &Emulator{
 		cfg:      cfg,
 		mux:      http.NewServeMux(),
-		topics:   make(map[int64]client.SupportTopic, len(cfg.Topics)),
+		topics:   make(map[int64]wire.SupportTopic, len(cfg.Topics)),
 		serverID: fmt.Sprintf("1011%05d", seed%100000),
 		cvPrefix: crand.Text()[:12],
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
@@ -393,10 +393,10 @@ func (e *Emulator) Stats() Stats {
 
 // ServiceRequests returns a deep copy of every service request created, in
 // creation order, as currently stored (updates included).
-func (e *Emulator) ServiceRequests() []client.ServiceRequest {
+func (e *Emulator) ServiceRequests() []wire.ServiceRequest {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]client.ServiceRequest, len(e.records))
+	out := make([]wire.ServiceRequest, len(e.records))
 	for i, rec := range e.records {
 		out[i] = copySR(&rec.sr)
 	}
@@ -425,7 +425,7 @@ func (e *Emulator) serveStats(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(body)
 }
 
-func copySR(sr *client.ServiceRequest) client.ServiceRequest {
+func copySR(sr *wire.ServiceRequest) wire.ServiceRequest {
 	c := *sr
 	if sr.Organization != nil {
 		o := *sr.Organization
@@ -441,13 +441,13 @@ func copySR(sr *client.ServiceRequest) client.ServiceRequest {
 		a := *sr.Attributes
 		c.Attributes = &a
 	}
-	c.Notes = append([]client.Note(nil), sr.Notes...)
-	c.FileLinks = append([]client.FileInfo(nil), sr.FileLinks...)
+	c.Notes = append([]wire.Note(nil), sr.Notes...)
+	c.FileLinks = append([]wire.FileInfo(nil), sr.FileLinks...)
 	c.EmailCcList = append([]string(nil), sr.EmailCcList...)
 	return c
 }
 
-func copyContact(p *client.Contact) *client.Contact {
+func copyContact(p *wire.Contact) *wire.Contact {
 	if p == nil {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 const (
@@ -41,7 +41,7 @@ type createInput struct {
 	Description    string          `json:"description"`
 	Severity       json.RawMessage `json:"severity"`
 	SupportTopicID json.RawMessage `json:"supportTopicId"`
-	PrimaryContact *client.Contact `json:"primaryContact"`
+	PrimaryContact *wire.Contact   `json:"primaryContact"`
 	ProductName    string          `json:"productName"`
 	ProductID      string          `json:"productId"`
 	CountryCode    string          `json:"countryCode"`
@@ -54,8 +54,8 @@ type createInput struct {
 type patchInput struct {
 	Title          string          `json:"title"`
 	Description    string          `json:"description"`
-	Severity       client.Severity `json:"severity"`
-	Status         client.Status   `json:"status"`
+	Severity       wire.Severity   `json:"severity"`
+	Status         wire.Status     `json:"status"`
 	SupportTopicID json.RawMessage `json:"supportTopicId"`
 	NewNote        *noteInput      `json:"newNote"`
 }
@@ -95,7 +95,7 @@ func (e *Emulator) create(c *call) {
 		return
 	}
 	key := idemKey{c.tenant, c.reqID, http.MethodPost, c.r.URL.Path}
-	var sr *client.ServiceRequest
+	var sr *wire.ServiceRequest
 	if bad == nil {
 		sr, bad = e.parseCreate(c, body)
 	}
@@ -112,9 +112,9 @@ func (e *Emulator) create(c *call) {
 		e.replayEntry(c, ent, fault)
 		return
 	}
-	w := e.wire(sr)
+	w := e.toWire(sr)
 	if e.cfg.CreateQuirk {
-		w.Status = client.StatusNone.String()
+		w.Status = wire.StatusNone.String()
 		w.CreatedDate.t, w.LastModifiedDate.t = time.Time{}, time.Time{}
 	}
 	ent.status, ent.body = http.StatusCreated, marshal(w)
@@ -128,7 +128,7 @@ func (e *Emulator) create(c *call) {
 // Check and insert happen under one lock, so concurrent calls with one key
 // create one request. With NoDedup the store is neither read nor written:
 // every call creates, and the entry returned is the call's own.
-func (e *Emulator) commitCreate(key idemKey, c *call, sr *client.ServiceRequest) (ent *idemEntry, fresh bool) {
+func (e *Emulator) commitCreate(key idemKey, c *call, sr *wire.ServiceRequest) (ent *idemEntry, fresh bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.cfg.NoDedup {
@@ -207,7 +207,7 @@ func (e *Emulator) answer(c *call, ent *idemEntry, fault faultKind) {
 
 // parseCreate validates a create body and builds the request to store
 // (without id).
-func (e *Emulator) parseCreate(c *call, body []byte) (*client.ServiceRequest, *badInput) {
+func (e *Emulator) parseCreate(c *call, body []byte) (*wire.ServiceRequest, *badInput) {
 	locale := c.r.PathValue("agentLocale")
 	if !agentLocale.MatchString(locale) {
 		return nil, &badInput{codeInvalidInput, "Invalid request input: the agent locale " + quote(locale) + " is not a culture name such as en-US."}
@@ -230,14 +230,14 @@ func (e *Emulator) parseCreate(c *call, body []byte) (*client.ServiceRequest, *b
 	if bad != nil {
 		return nil, bad
 	}
-	now := client.Time{Time: time.Now().UTC().Truncate(time.Millisecond)}
-	sr := &client.ServiceRequest{
+	now := wire.Time{Time: time.Now().UTC().Truncate(time.Millisecond)}
+	sr := &wire.ServiceRequest{
 		Title:            in.Title,
 		Description:      in.Description,
 		Severity:         sev,
 		SupportTopicID:   strconv.FormatInt(topic.ID, 10),
 		SupportTopicName: topic.Name,
-		Status:           client.StatusOpen,
+		Status:           wire.StatusOpen,
 		Organization:     c.who.org,
 		PrimaryContact:   c.who.contact,
 		ProductName:      in.ProductName,
@@ -245,7 +245,7 @@ func (e *Emulator) parseCreate(c *call, body []byte) (*client.ServiceRequest, *b
 		CreatedDate:      now,
 		LastModifiedDate: now,
 		CountryCode:      strings.TrimSpace(in.CountryCode),
-		Attributes:       &client.Attributes{ObjectType: client.ObjectServiceRequest},
+		Attributes:       &wire.Attributes{ObjectType: wire.ObjectServiceRequest},
 	}
 	if !in.PrimaryContact.IsZero() {
 		if in.PrimaryContact.Organization == nil {
@@ -261,28 +261,28 @@ func (e *Emulator) parseCreate(c *call, body []byte) (*client.ServiceRequest, *b
 	}
 	for _, n := range in.Notes {
 		if strings.TrimSpace(n.Text) != "" {
-			sr.Notes = append(sr.Notes, client.Note{CreatedByName: c.who.name, CreatedDate: now, Text: n.Text})
+			sr.Notes = append(sr.Notes, wire.Note{CreatedByName: c.who.name, CreatedDate: now, Text: n.Text})
 		}
 	}
 	return sr, nil
 }
 
 // parseSeverity accepts critical, moderate or minimal in any case, or 1–3.
-func parseSeverity(raw json.RawMessage) (client.Severity, *badInput) {
+func parseSeverity(raw json.RawMessage) (wire.Severity, *badInput) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return 0, invalidProp("severity", "it is required.")
 	}
-	sev, ok := client.SeverityUnknown, false
+	sev, ok := wire.SeverityUnknown, false
 	if raw[0] == '"' {
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
-			sev, ok = client.ParseSeverity(s)
+			sev, ok = wire.ParseSeverity(s)
 		}
 	} else if n, err := strconv.Atoi(string(raw)); err == nil {
-		sev, ok = client.Severity(n), true
+		sev, ok = wire.Severity(n), true
 	}
-	if !ok || sev < client.SeverityCritical || sev > client.SeverityMinimal {
+	if !ok || sev < wire.SeverityCritical || sev > wire.SeverityMinimal {
 		return 0, invalidProp("severity", truncate(string(raw), 80)+" is not one of critical, moderate, minimal.")
 	}
 	return sev, nil
@@ -290,28 +290,28 @@ func parseSeverity(raw json.RawMessage) (client.Severity, *badInput) {
 
 // topicOf resolves a supportTopicId (a numeric string, or a number) to a
 // known topic. A missing id is an error only if required.
-func (e *Emulator) topicOf(raw json.RawMessage, required bool) (client.SupportTopic, *badInput) {
+func (e *Emulator) topicOf(raw json.RawMessage, required bool) (wire.SupportTopic, *badInput) {
 	raw = bytes.TrimSpace(raw)
 	s := string(raw)
 	if len(raw) > 0 && raw[0] == '"' {
 		if json.Unmarshal(raw, &s) != nil {
-			return client.SupportTopic{}, invalidProp("supportTopicId", "it is not a string.")
+			return wire.SupportTopic{}, invalidProp("supportTopicId", "it is not a string.")
 		}
 	}
 	s = strings.TrimSpace(s)
 	if s == "" || s == "null" {
 		if required {
-			return client.SupportTopic{}, invalidProp("supportTopicId", "it is required.")
+			return wire.SupportTopic{}, invalidProp("supportTopicId", "it is required.")
 		}
-		return client.SupportTopic{}, nil
+		return wire.SupportTopic{}, nil
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id < 0 || strings.TrimLeft(s, "0123456789") != "" {
-		return client.SupportTopic{}, invalidProp("supportTopicId", quote(s)+" is not a numeric support topic id.")
+		return wire.SupportTopic{}, invalidProp("supportTopicId", quote(s)+" is not a numeric support topic id.")
 	}
 	t, ok := e.topics[id]
 	if !ok {
-		return client.SupportTopic{}, invalidProp("supportTopicId", quote(s)+" names no support topic (GET /v1/servicerequests/supporttopics lists them).")
+		return wire.SupportTopic{}, invalidProp("supportTopicId", quote(s)+" names no support topic (GET /v1/servicerequests/supporttopics lists them).")
 	}
 	return t, nil
 }
@@ -352,7 +352,7 @@ func (e *Emulator) get(c *call) {
 	rec := e.byID[id]
 	var w wireSR
 	if rec != nil {
-		w = e.wire(&rec.sr)
+		w = e.toWire(&rec.sr)
 	}
 	e.mu.Unlock()
 	if rec == nil {
@@ -369,7 +369,7 @@ func (e *Emulator) patch(c *call) {
 	if bad == nil {
 		bad = decode(body, &in)
 	}
-	var topic client.SupportTopic
+	var topic wire.SupportTopic
 	if bad == nil {
 		topic, bad = e.topicOf(in.SupportTopicID, false)
 	}
@@ -393,7 +393,7 @@ func (e *Emulator) patch(c *call) {
 		return
 	}
 	applyPatch(&rec.sr, &in, topic, c.who)
-	w := e.wire(&rec.sr)
+	w := e.toWire(&rec.sr)
 	ent := &idemEntry{done: make(chan struct{})}
 	e.idem[key] = ent
 	e.mu.Unlock()
@@ -412,29 +412,29 @@ func (e *Emulator) patch(c *call) {
 // and severity change unless none/unknown, title, description and topic
 // change when given; lastModifiedDate is bumped and lastClosedDate set when
 // the request closes. Dates, ids and other read-only fields are ignored.
-func applyPatch(sr *client.ServiceRequest, in *patchInput, topic client.SupportTopic, who *identity) {
-	now := client.Time{Time: time.Now().UTC().Truncate(time.Millisecond)}
+func applyPatch(sr *wire.ServiceRequest, in *patchInput, topic wire.SupportTopic, who *identity) {
+	now := wire.Time{Time: time.Now().UTC().Truncate(time.Millisecond)}
 	if strings.TrimSpace(in.Title) != "" {
 		sr.Title = in.Title
 	}
 	if strings.TrimSpace(in.Description) != "" {
 		sr.Description = in.Description
 	}
-	if in.Severity != client.SeverityUnknown {
+	if in.Severity != wire.SeverityUnknown {
 		sr.Severity = in.Severity
 	}
 	if topic.ID != 0 {
 		sr.SupportTopicID, sr.SupportTopicName = strconv.FormatInt(topic.ID, 10), topic.Name
 	}
-	if in.Status != client.StatusNone {
-		if in.Status == client.StatusClosed && sr.Status != client.StatusClosed {
+	if in.Status != wire.StatusNone {
+		if in.Status == wire.StatusClosed && sr.Status != wire.StatusClosed {
 			sr.LastClosedDate = now
 		}
 		sr.Status = in.Status
 	}
 	if in.NewNote != nil && strings.TrimSpace(in.NewNote.Text) != "" {
 		// A fresh slice: the create response may still be reading the old one.
-		sr.Notes = append(sr.Notes[:len(sr.Notes):len(sr.Notes)], client.Note{CreatedByName: who.name, CreatedDate: now, Text: in.NewNote.Text})
+		sr.Notes = append(sr.Notes[:len(sr.Notes):len(sr.Notes)], wire.Note{CreatedByName: who.name, CreatedDate: now, Text: in.NewNote.Text})
 	}
 	sr.LastUpdatedBy = who.contact
 	sr.LastModifiedDate = now
@@ -443,11 +443,11 @@ func applyPatch(sr *client.ServiceRequest, in *patchInput, topic client.SupportT
 // statusFilter is a list filter on the Status field.
 type statusFilter struct {
 	op    string // normalised operator: equals, notequals, greaterthan, …
-	value client.Status
+	value wire.Status
 	text  string // lower-cased value, for the string operators
 }
 
-func (f *statusFilter) match(s client.Status) bool {
+func (f *statusFilter) match(s wire.Status) bool {
 	if f == nil {
 		return true
 	}
@@ -538,7 +538,7 @@ func parseFilter(q url.Values) (*statusFilter, string, *badInput) {
 	}
 	f := &statusFilter{op: op, text: strings.ReplaceAll(strings.ToLower(strings.TrimSpace(text)), "_", "")}
 	if op != "substring" && op != "startswith" && op != "notstartswith" {
-		st, ok := client.ParseStatus(text)
+		st, ok := wire.ParseStatus(text)
 		if !ok {
 			return nil, "", &badInput{codeInvalidProp, "The value of property 'Value' is not valid: " + quote(text) + " is not a status."}
 		}
@@ -594,21 +594,21 @@ func (e *Emulator) list(c *call, base string) {
 	page := matches[min(offset, total):min(offset+size, total)]
 	items := make([]wireSR, len(page))
 	for i, rec := range page {
-		items[i] = e.wire(&rec.sr)
+		items[i] = e.toWire(&rec.sr)
 	}
 	e.mu.Unlock()
 
-	link := func(off int) *client.Link {
-		return &client.Link{URI: base + "?size=" + strconv.Itoa(size) + "&offset=" + strconv.Itoa(off) + suffix, Method: http.MethodGet, Headers: []string{}}
+	link := func(off int) *wire.Link {
+		return &wire.Link{URI: base + "?size=" + strconv.Itoa(size) + "&offset=" + strconv.Itoa(off) + suffix, Method: http.MethodGet, Headers: []string{}}
 	}
-	links := &client.Links{Self: link(offset)}
+	links := &wire.Links{Self: link(offset)}
 	if offset+len(items) < total {
 		links.Next = link(offset + len(items))
 	}
-	e.send(c, http.StatusOK, marshal(client.Collection[wireSR]{
+	e.send(c, http.StatusOK, marshal(wire.Collection[wireSR]{
 		TotalCount: len(items),
 		Items:      items,
 		Links:      links,
-		Attributes: &client.Attributes{ObjectType: client.ObjectCollection},
+		Attributes: &wire.Attributes{ObjectType: wire.ObjectCollection},
 	}))
 }

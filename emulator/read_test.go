@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 func TestGet(t *testing.T) {
@@ -37,11 +37,11 @@ func TestTopicsRouteWinsOverID(t *testing.T) {
 	var coll struct {
 		TotalCount int `json:"totalCount"`
 		Items      []struct {
-			ID         json.Number       `json:"id"`
-			Name       string            `json:"name"`
-			Attributes client.Attributes `json:"attributes"`
+			ID         json.Number     `json:"id"`
+			Name       string          `json:"name"`
+			Attributes wire.Attributes `json:"attributes"`
 		} `json:"items"`
-		Attributes client.Attributes `json:"attributes"`
+		Attributes wire.Attributes `json:"attributes"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -87,7 +87,7 @@ func TestPatch(t *testing.T) {
 	}
 	modified, err1 := time.Parse(time.RFC3339Nano, str(m, "lastModifiedDate"))
 	createdAt, err2 := time.Parse(time.RFC3339Nano, str(created, "lastModifiedDate"))
-	if str(m, "lastClosedDate") == client.Unset || err1 != nil || err2 != nil || !modified.After(createdAt) {
+	if str(m, "lastClosedDate") == wire.Unset || err1 != nil || err2 != nil || !modified.After(createdAt) {
 		t.Errorf("dates not updated: closed %q modified %q (created %q)", str(m, "lastClosedDate"), str(m, "lastModifiedDate"), str(created, "lastModifiedDate"))
 	}
 	notes, _ := m["notes"].([]any)
@@ -96,7 +96,7 @@ func TestPatch(t *testing.T) {
 	}
 	n := notes[0].(map[string]any)
 	if n["text"] != "Closing: fixed by the customer" || str(n, "createdByName") == "spoof" || str(n, "createdByName") == "" ||
-		str(n, "createdDate") == client.Unset {
+		str(n, "createdDate") == wire.Unset {
 		t.Errorf("note not stamped by the server: %v", n)
 	}
 	if str(m, "lastUpdatedBy", "contactId") == "" {
@@ -118,7 +118,7 @@ func TestPatch(t *testing.T) {
 		t.Errorf("second update: %s", b)
 	}
 	srs := te.em.ServiceRequests()
-	if len(srs) != 1 || len(srs[0].Notes) != 2 || srs[0].Status != client.StatusClosed || srs[0].LastClosedDate.IsZero() {
+	if len(srs) != 1 || len(srs[0].Notes) != 2 || srs[0].Status != wire.StatusClosed || srs[0].LastClosedDate.IsZero() {
 		t.Errorf("stored %+v", srs)
 	}
 	if st := te.em.Stats(); st.Replays != 1 {
@@ -138,10 +138,10 @@ type collection struct {
 	TotalCount int              `json:"totalCount"`
 	Items      []map[string]any `json:"items"`
 	Links      struct {
-		Self *client.Link `json:"self"`
-		Next *client.Link `json:"next"`
+		Self *wire.Link `json:"self"`
+		Next *wire.Link `json:"next"`
 	} `json:"links"`
-	Attributes client.Attributes `json:"attributes"`
+	Attributes wire.Attributes `json:"attributes"`
 }
 
 // walk follows links.next from path, as the SDKs do (prefixing /v1 when

@@ -14,7 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 func TestSwitches(t *testing.T) {
@@ -24,9 +24,9 @@ func TestSwitches(t *testing.T) {
 		if resp.StatusCode != http.StatusCreated || !bytes.HasPrefix(b, bom) {
 			t.Fatalf("%d %q", resp.StatusCode, b[:min(len(b), 8)])
 		}
-		var sr client.ServiceRequest
-		if err := client.Decode(b, &sr); err != nil || sr.ID == "" {
-			t.Errorf("client.Decode: %v %+v", err, sr)
+		var sr wire.ServiceRequest
+		if err := wire.Decode(b, &sr); err != nil || sr.ID == "" {
+			t.Errorf("wire.Decode: %v %+v", err, sr)
 		}
 		if err := json.Unmarshal(b, &sr); err == nil {
 			t.Error("plain json.Unmarshal accepted a body with a BOM; the switch does nothing")
@@ -47,24 +47,24 @@ func TestSwitches(t *testing.T) {
 		te := newEnv(t, Config{ZonelessDates: true})
 		m := te.create(`{"title":"t","description":"d","severity":"minimal","supportTopicId":"32451178","newNote":{"text":"n"}}`)
 		for _, d := range []string{str(m, "createdDate"), str(m, "lastModifiedDate"), str(m["notes"].([]any)[0].(map[string]any), "createdDate")} {
-			pt, err := client.ParseTime(d)
+			pt, err := wire.ParseTime(d)
 			if strings.HasSuffix(d, "Z") || err != nil || time.Since(pt.Time) > time.Minute || time.Since(pt.Time) < -time.Minute {
 				t.Errorf("date %q (%v): want now, without a zone", d, err)
 			}
 		}
-		if str(m, "lastClosedDate") != client.Unset {
+		if str(m, "lastClosedDate") != wire.Unset {
 			t.Errorf("lastClosedDate %q", str(m, "lastClosedDate"))
 		}
 	})
 	t.Run("CreateQuirk", func(t *testing.T) {
 		te := newEnv(t, Config{CreateQuirk: true})
 		m := te.create("")
-		if str(m, "status") != "none" || str(m, "createdDate") != client.Unset || str(m, "id") == "" {
+		if str(m, "status") != "none" || str(m, "createdDate") != wire.Unset || str(m, "id") == "" {
 			t.Errorf("create answered %v", m)
 		}
 		_, b := te.do(http.MethodGet, "/v1/servicerequests/"+str(m, "id"), "")
 		g := decodeObject(t, b)
-		if str(g, "status") != "open" || str(g, "createdDate") == client.Unset {
+		if str(g, "status") != "open" || str(g, "createdDate") == wire.Unset {
 			t.Errorf("GET after the quirk answered %v", g)
 		}
 	})
@@ -77,7 +77,7 @@ func TestSwitches(t *testing.T) {
 				t.Errorf("PATCH: %d %q", resp.StatusCode, b)
 			}
 		}
-		if te.em.ServiceRequests()[0].Status != client.StatusClosed {
+		if te.em.ServiceRequests()[0].Status != wire.StatusClosed {
 			t.Error("PATCH with 204 did not apply")
 		}
 	})
@@ -92,7 +92,7 @@ func TestSwitches(t *testing.T) {
 		}
 	})
 	t.Run("Topics", func(t *testing.T) {
-		te := newEnv(t, Config{Topics: []client.SupportTopic{{ID: 10000001, Name: "Only topic"}}})
+		te := newEnv(t, Config{Topics: []wire.SupportTopic{{ID: 10000001, Name: "Only topic"}}})
 		m := te.create(`{"title":"t","description":"d","severity":"minimal","supportTopicId":"10000001"}`)
 		if str(m, "supportTopicName") != "Only topic" {
 			t.Errorf("%v", m)

@@ -3,15 +3,15 @@ package emulator
 import (
 	"net/http"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 // DefaultTopics returns the emulator's default support topics: eight
 // realistic topics with 8-digit ids, among them 32444671 "Partner Center
 // account" (the id of the documentation's create example) and 32451178
 // "Billing and reservations". Each call returns a fresh slice.
-func DefaultTopics() []client.SupportTopic {
-	topics := []client.SupportTopic{
+func DefaultTopics() []wire.SupportTopic {
+	topics := []wire.SupportTopic{
 		{ID: 32444671, Name: "Partner Center account", Description: "Sign-in, account settings, users and roles in Partner Center."},
 		{ID: 32444689, Name: "Customer management", Description: "Adding customers, reseller relationships and delegated administration."},
 		{ID: 32447105, Name: "Orders and subscriptions", Description: "Placing, changing and cancelling orders and subscriptions."},
@@ -22,7 +22,7 @@ func DefaultTopics() []client.SupportTopic {
 		{ID: 32463377, Name: "API and SDK integration", Description: "Partner Center REST API, SDKs, tokens and throttling."},
 	}
 	for i := range topics {
-		topics[i].Attributes = &client.Attributes{ObjectType: client.ObjectSupportTopic}
+		topics[i].Attributes = &wire.Attributes{ObjectType: wire.ObjectSupportTopic}
 	}
 	return topics
 }
@@ -30,17 +30,17 @@ func DefaultTopics() []client.SupportTopic {
 // buildTopics indexes the configured topics and renders the topic
 // collection once; it never changes afterwards.
 func (e *Emulator) buildTopics() []byte {
-	items := make([]client.SupportTopic, len(e.cfg.Topics))
+	items := make([]wire.SupportTopic, len(e.cfg.Topics))
 	for i, t := range e.cfg.Topics {
-		t.Attributes = &client.Attributes{ObjectType: client.ObjectSupportTopic}
+		t.Attributes = &wire.Attributes{ObjectType: wire.ObjectSupportTopic}
 		items[i] = t
 		e.topics[t.ID] = t
 	}
-	return marshal(client.Collection[client.SupportTopic]{
+	return marshal(wire.Collection[wire.SupportTopic]{
 		TotalCount: len(items),
 		Items:      items,
-		Links:      &client.Links{Self: &client.Link{URI: "/servicerequests/supporttopics", Method: http.MethodGet, Headers: []string{}}},
-		Attributes: &client.Attributes{ObjectType: client.ObjectCollection},
+		Links:      &wire.Links{Self: &wire.Link{URI: "/servicerequests/supporttopics", Method: http.MethodGet, Headers: []string{}}},
+		Attributes: &wire.Attributes{ObjectType: wire.ObjectCollection},
 	})
 }
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 // Header keys in canonical form, so that writing them allocates nothing
@@ -161,7 +161,7 @@ const zonelessLayout = "2006-01-02T15:04:05.999999999"
 // MarshalText implements encoding.TextMarshaler.
 func (t wireTime) MarshalText() ([]byte, error) {
 	if t.t.IsZero() {
-		return []byte(client.Unset), nil
+		return []byte(wire.Unset), nil
 	}
 	layout := time.RFC3339Nano
 	if t.zoneless {
@@ -180,29 +180,29 @@ type wireNote struct {
 // (the sentinel when unset), status and severity always named, fields in
 // the order of the documentation's example.
 type wireSR struct {
-	Title            string               `json:"title"`
-	Description      string               `json:"description"`
-	Severity         string               `json:"severity"`
-	SupportTopicID   string               `json:"supportTopicId"`
-	SupportTopicName string               `json:"supportTopicName,omitempty"`
-	ID               string               `json:"id"`
-	Status           string               `json:"status"`
-	Organization     *client.Organization `json:"organization,omitempty"`
-	PrimaryContact   *client.Contact      `json:"primaryContact,omitempty"`
-	LastUpdatedBy    *client.Contact      `json:"lastUpdatedBy,omitempty"`
-	ProductName      string               `json:"productName,omitempty"`
-	ProductID        string               `json:"productId,omitempty"`
-	CreatedDate      wireTime             `json:"createdDate"`
-	LastModifiedDate wireTime             `json:"lastModifiedDate"`
-	LastClosedDate   wireTime             `json:"lastClosedDate"`
-	Notes            []wireNote           `json:"notes,omitempty"`
-	CountryCode      string               `json:"countryCode,omitempty"`
-	Attributes       client.Attributes    `json:"attributes"`
+	Title            string             `json:"title"`
+	Description      string             `json:"description"`
+	Severity         string             `json:"severity"`
+	SupportTopicID   string             `json:"supportTopicId"`
+	SupportTopicName string             `json:"supportTopicName,omitempty"`
+	ID               string             `json:"id"`
+	Status           string             `json:"status"`
+	Organization     *wire.Organization `json:"organization,omitempty"`
+	PrimaryContact   *wire.Contact      `json:"primaryContact,omitempty"`
+	LastUpdatedBy    *wire.Contact      `json:"lastUpdatedBy,omitempty"`
+	ProductName      string             `json:"productName,omitempty"`
+	ProductID        string             `json:"productId,omitempty"`
+	CreatedDate      wireTime           `json:"createdDate"`
+	LastModifiedDate wireTime           `json:"lastModifiedDate"`
+	LastClosedDate   wireTime           `json:"lastClosedDate"`
+	Notes            []wireNote         `json:"notes,omitempty"`
+	CountryCode      string             `json:"countryCode,omitempty"`
+	Attributes       wire.Attributes    `json:"attributes"`
 }
 
-// wire converts a stored request for output. The result shares no mutable
+// toWire converts a stored request for output. The result shares no mutable
 // memory with sr except pointers the emulator never mutates in place.
-func (e *Emulator) wire(sr *client.ServiceRequest) wireSR {
+func (e *Emulator) toWire(sr *wire.ServiceRequest) wireSR {
 	z := e.cfg.ZonelessDates
 	w := wireSR{
 		Title:            sr.Title,
@@ -221,7 +221,7 @@ func (e *Emulator) wire(sr *client.ServiceRequest) wireSR {
 		LastModifiedDate: wireTime{sr.LastModifiedDate.Time, z},
 		LastClosedDate:   wireTime{sr.LastClosedDate.Time, z},
 		CountryCode:      sr.CountryCode,
-		Attributes:       client.Attributes{ObjectType: client.ObjectServiceRequest},
+		Attributes:       wire.Attributes{ObjectType: wire.ObjectServiceRequest},
 	}
 	if len(sr.Notes) > 0 {
 		w.Notes = make([]wireNote, len(sr.Notes))

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 // FuzzTemplate checks the template parser and renderer on any text: they
@@ -191,7 +191,7 @@ func FuzzValueMap(f *testing.F) {
 				if err != nil && target == fSeverity && !errors.Is(err, ErrUnmappedValue) && !errors.Is(err, ErrSeverity) && !errors.Is(err, ErrRequired) {
 					t.Fatalf("cell %q: untyped error %v", cell, err)
 				}
-				if err == nil && target == fSeverity && req.SR.Severity == client.SeverityUnknown {
+				if err == nil && target == fSeverity && req.SR.Severity == wire.SeverityUnknown {
 					t.Fatalf("cell %q: severity unknown without an error", cell)
 				}
 			}

@@ -24,14 +24,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 // Request is one mapped, validated row, ready to send.
 type Request struct {
-	Row    int                   // input row number
-	Locale string                // agent locale for the URL
-	SR     client.ServiceRequest // the create body
+	Row    int                 // input row number
+	Locale string              // agent locale for the URL
+	SR     wire.ServiceRequest // the create body
 	// Key is the mapping's key for this row (its identity across files
 	// and runs), "" when the mapping names none.
 	Key string
@@ -53,7 +53,7 @@ type Options struct {
 	// supportTopicId must be one of its ids, and a supportTopicName is
 	// resolved to an id by a case-insensitive name match. When nil, ids
 	// are checked for form only and names cannot be resolved.
-	Topics []client.SupportTopic
+	Topics []wire.SupportTopic
 }
 
 // OtherKey is the value-map key that catches every value no other key
@@ -432,7 +432,7 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 	email, _ := st.get(fEmail)
 	phone, _ := st.get(fPhone)
 
-	var notes []client.Note
+	var notes []wire.Note
 	for i := range m.notes {
 		s := &m.notes[i]
 		v, col, err := s.eval(values)
@@ -445,9 +445,9 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 		}
 		if v != "" {
 			if notes == nil {
-				notes = make([]client.Note, 0, len(m.notes)+1)
+				notes = make([]wire.Note, 0, len(m.notes)+1)
 			}
-			notes = append(notes, client.Note{Text: v})
+			notes = append(notes, wire.Note{Text: v})
 		}
 	}
 	var key string
@@ -469,7 +469,7 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 		return nil, errors.Join(st.errs...)
 	}
 	if m.provenance {
-		notes = append(notes, client.Note{Text: m.provenanceNote(row)})
+		notes = append(notes, wire.Note{Text: m.provenanceNote(row)})
 	}
 	if locale == "" {
 		locale = m.locale
@@ -477,11 +477,11 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 
 	a := &struct {
 		req     Request
-		attr    client.Attributes
-		contact client.Contact
+		attr    wire.Attributes
+		contact wire.Contact
 	}{}
-	a.attr.ObjectType = client.ObjectServiceRequest
-	a.req = Request{Row: row, Locale: locale, Key: key, Provenance: m.provenance, SR: client.ServiceRequest{
+	a.attr.ObjectType = wire.ObjectServiceRequest
+	a.req = Request{Row: row, Locale: locale, Key: key, Provenance: m.provenance, SR: wire.ServiceRequest{
 		Title:            title,
 		Description:      description,
 		Severity:         severityValue(severity),
@@ -494,7 +494,7 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 		Attributes:       &a.attr,
 	}}
 	if first != "" || last != "" || email != "" || phone != "" {
-		a.contact = client.Contact{FirstName: first, LastName: last, Email: email, PhoneNumber: phone}
+		a.contact = wire.Contact{FirstName: first, LastName: last, Email: email, PhoneNumber: phone}
 		a.req.SR.PrimaryContact = &a.contact
 	}
 	return &a.req, nil

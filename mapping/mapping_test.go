@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 // fullHeader has a column for every field Auto knows.
@@ -21,7 +21,7 @@ func fullRow() []string {
 		"nl", "nl-NL", "Noor", "Haddad", "noor@fabrikam.example", "5550143", "from backlog"}
 }
 
-var topics = []client.SupportTopic{
+var topics = []wire.SupportTopic{
 	{ID: 32451178, Name: "Billing and reservations"},
 	{ID: 32444671, Name: "Partner Center account"},
 	{ID: 32400001, Name: "Licensing"},
@@ -83,17 +83,17 @@ func fieldErrors(t *testing.T, err error) []*FieldError {
 func TestMapFullRow(t *testing.T) {
 	m := mustAuto(t, fullHeader, Options{File: "in.csv"})
 	req := mustMap(t, m, fullRow())
-	want := &Request{Row: 2, Locale: "nl-NL", SR: client.ServiceRequest{
+	want := &Request{Row: 2, Locale: "nl-NL", SR: wire.ServiceRequest{
 		Title:          "Reserved instance not applied",
 		Description:    "Billed pay-as-you-go.",
-		Severity:       client.SeverityCritical,
+		Severity:       wire.SeverityCritical,
 		SupportTopicID: "32451178",
 		ProductName:    "Azure Plan",
 		ProductID:      "15960",
 		CountryCode:    "NL",
-		PrimaryContact: &client.Contact{FirstName: "Noor", LastName: "Haddad", Email: "noor@fabrikam.example", PhoneNumber: "5550143"},
-		Notes:          []client.Note{{Text: "from backlog"}},
-		Attributes:     &client.Attributes{ObjectType: client.ObjectServiceRequest},
+		PrimaryContact: &wire.Contact{FirstName: "Noor", LastName: "Haddad", Email: "noor@fabrikam.example", PhoneNumber: "5550143"},
+		Notes:          []wire.Note{{Text: "from backlog"}},
+		Attributes:     &wire.Attributes{ObjectType: wire.ObjectServiceRequest},
 	}}
 	if !reflect.DeepEqual(req, want) {
 		t.Fatalf("Map =\n%+v\nwant\n%+v", req, want)
@@ -355,17 +355,17 @@ func TestSpecCLIExample(t *testing.T) {
 		want   Request
 	}{
 		{[]string{" Invoice wrong ", "T-17", "Body text", " high ", "Azure", "a@b.example", "check VAT", "de-DE"},
-			Request{Row: 5, Locale: "de-DE", Provenance: true, SR: client.ServiceRequest{
-				Title: "Invoice wrong (T-17)", Description: "Body text", Severity: client.SeverityCritical, SupportTopicID: "32444671",
-				ProductName: "Azure", PrimaryContact: &client.Contact{Email: "a@b.example"},
-				Notes:      []client.Note{{Text: "check VAT"}, {Text: "imported from tickets.csv row 5"}},
-				Attributes: &client.Attributes{ObjectType: client.ObjectServiceRequest},
+			Request{Row: 5, Locale: "de-DE", Provenance: true, SR: wire.ServiceRequest{
+				Title: "Invoice wrong (T-17)", Description: "Body text", Severity: wire.SeverityCritical, SupportTopicID: "32444671",
+				ProductName: "Azure", PrimaryContact: &wire.Contact{Email: "a@b.example"},
+				Notes:      []wire.Note{{Text: "check VAT"}, {Text: "imported from tickets.csv row 5"}},
+				Attributes: &wire.Attributes{ObjectType: wire.ObjectServiceRequest},
 			}}},
 		{[]string{"No priority", "", "Body", "", "", "", "", ""},
-			Request{Row: 5, Locale: "fr-FR", Provenance: true, SR: client.ServiceRequest{
-				Title: "No priority ()", Description: "Body", Severity: client.SeverityModerate, SupportTopicID: "32444671",
-				Notes:      []client.Note{{Text: "imported from tickets.csv row 5"}},
-				Attributes: &client.Attributes{ObjectType: client.ObjectServiceRequest},
+			Request{Row: 5, Locale: "fr-FR", Provenance: true, SR: wire.ServiceRequest{
+				Title: "No priority ()", Description: "Body", Severity: wire.SeverityModerate, SupportTopicID: "32444671",
+				Notes:      []wire.Note{{Text: "imported from tickets.csv row 5"}},
+				Attributes: &wire.Attributes{ObjectType: wire.ObjectServiceRequest},
 			}}},
 	}
 	for _, tt := range tests {
@@ -669,7 +669,7 @@ fields:
 notes: "single {{A}}"    # one note need not be a list
 `, []string{"A"}, Options{})
 	req := mustMap(t, m, []string{"x"})
-	if req.SR.Severity != client.SeverityModerate || req.SR.SupportTopicID != "32451178" || len(req.SR.Notes) != 1 || req.SR.Notes[0].Text != "single x" {
+	if req.SR.Severity != wire.SeverityModerate || req.SR.SupportTopicID != "32451178" || len(req.SR.Notes) != 1 || req.SR.Notes[0].Text != "single x" {
 		t.Fatalf("%+v", req.SR)
 	}
 }
@@ -679,7 +679,7 @@ func TestTopics(t *testing.T) {
 		name   string
 		header []string
 		values []string
-		topics []client.SupportTopic
+		topics []wire.SupportTopic
 		want   string // "id name" when valid
 		rule   error
 		msg    string
@@ -687,7 +687,7 @@ func TestTopics(t *testing.T) {
 		{"known id", []string{"SupportTopicId"}, []string{"32444671"}, topics, "32444671 ", nil, ""},
 		{"unknown id", []string{"SupportTopicId"}, []string{"5"}, topics, "", ErrUnknownTopic, "(supportTopicId): support topic 5 is not in the service's list of 4 topics"},
 		{"any id without a list", []string{"SupportTopicId"}, []string{"5"}, nil, "5 ", nil, ""},
-		{"empty list knows no id", []string{"SupportTopicId"}, []string{"5"}, []client.SupportTopic{}, "", ErrUnknownTopic, "list of 0 topics"},
+		{"empty list knows no id", []string{"SupportTopicId"}, []string{"5"}, []wire.SupportTopic{}, "", ErrUnknownTopic, "list of 0 topics"},
 		{"name resolves", []string{"SupportTopicName"}, []string{" billing AND reservations "}, topics, "32451178 Billing and reservations", nil, ""},
 		{"id wins over name", []string{"SupportTopicId", "SupportTopicName"}, []string{"32444671", "Whatever"}, topics, "32444671 Whatever", nil, ""},
 		{"name used when id blank", []string{"SupportTopicId", "SupportTopicName"}, []string{"", "Partner Center account"}, topics, "32444671 Partner Center account", nil, ""},
@@ -741,7 +741,7 @@ func TestRequestsAreIndependent(t *testing.T) {
 	b := mustMap(t, m, fullRow())
 	a.SR.Attributes.ObjectType = "changed"
 	a.SR.PrimaryContact.Email = "changed"
-	if b.SR.Attributes.ObjectType != client.ObjectServiceRequest || b.SR.PrimaryContact.Email == "changed" {
+	if b.SR.Attributes.ObjectType != wire.ObjectServiceRequest || b.SR.PrimaryContact.Email == "changed" {
 		t.Fatal("requests share memory")
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 // TestSpecEveryField maps every field of the format from a mapping file:
@@ -43,14 +43,14 @@ provenance: true
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Request{Row: 9, Locale: "de-DE", Provenance: true, SR: client.ServiceRequest{
-		Title: "Invoice wrong (#000417)", Description: "Line one\nLine two", Severity: client.SeverityCritical,
+	want := Request{Row: 9, Locale: "de-DE", Provenance: true, SR: wire.ServiceRequest{
+		Title: "Invoice wrong (#000417)", Description: "Line one\nLine two", Severity: wire.SeverityCritical,
 		SupportTopicID: "32451178", SupportTopicName: "Billing and reservations",
 		ProductName: "Azure", ProductID: "DZH318Z0BQ3Q", CountryCode: "DE",
-		PrimaryContact: &client.Contact{FirstName: "Jürgen", LastName: "Groß", Email: "j.gross@contoso.example", PhoneNumber: "+49 30 1234567"},
-		Notes: []client.Note{{Text: "VIP"}, {Text: "Helpdesk ticket 000417, opened 2026-03-03"},
+		PrimaryContact: &wire.Contact{FirstName: "Jürgen", LastName: "Groß", Email: "j.gross@contoso.example", PhoneNumber: "+49 30 1234567"},
+		Notes: []wire.Note{{Text: "VIP"}, {Text: "Helpdesk ticket 000417, opened 2026-03-03"},
 			{Text: "imported from export.xlsx row 9"}},
-		Attributes: &client.Attributes{ObjectType: client.ObjectServiceRequest},
+		Attributes: &wire.Attributes{ObjectType: wire.ObjectServiceRequest},
 	}}
 	if !reflect.DeepEqual(*req, want) {
 		t.Errorf("Map =\n%+v\nwant\n%+v", *req, want)
@@ -63,7 +63,7 @@ provenance: true
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.Locale != "fr-FR" || req.SR.CountryCode != "" || req.SR.PrimaryContact != nil || req.SR.Severity != client.SeverityModerate {
+	if req.Locale != "fr-FR" || req.SR.CountryCode != "" || req.SR.PrimaryContact != nil || req.SR.Severity != wire.SeverityModerate {
 		t.Errorf("got locale %q, country %q, contact %+v, severity %v", req.Locale, req.SR.CountryCode, req.SR.PrimaryContact, req.SR.Severity)
 	}
 	if got := len(req.SR.Notes); got != 2 { // "Helpdesk ticket 1, opened" and provenance

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/wire"
 )
 
 // check validates a field's value and returns it normalised (severity as
@@ -82,13 +82,13 @@ func tooLong(v string, max int, what string) *ruleError {
 
 // parseSeverity accepts critical, moderate and minimal in any case, or 1 to
 // 3; never unknown (0).
-func parseSeverity(v string) (client.Severity, bool) {
-	s, ok := client.ParseSeverity(v)
-	return s, ok && s != client.SeverityUnknown
+func parseSeverity(v string) (wire.Severity, bool) {
+	s, ok := wire.ParseSeverity(v)
+	return s, ok && s != wire.SeverityUnknown
 }
 
 // severityValue turns a checked severity name back into a Severity.
-func severityValue(name string) client.Severity {
+func severityValue(name string) wire.Severity {
 	s, _ := parseSeverity(name)
 	return s
 }
@@ -165,12 +165,12 @@ func validEmail(v string) bool {
 
 // topicIndex looks support topics up by id and by name.
 type topicIndex struct {
-	list   []client.SupportTopic
+	list   []wire.SupportTopic
 	byID   map[int64]int
 	byName map[string][]int // foldName(name) → positions
 }
 
-func newTopicIndex(topics []client.SupportTopic) *topicIndex {
+func newTopicIndex(topics []wire.SupportTopic) *topicIndex {
 	ti := &topicIndex{list: slices.Clone(topics), byID: make(map[int64]int, len(topics)), byName: make(map[string][]int, len(topics))}
 	for i, t := range ti.list {
 		ti.byID[t.ID] = i
