@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,9 +18,74 @@ import (
 
 const (
 	defaultTenant = "default"
-	tokenLifetime = "3599"
+	tokenLifetime = 3599 * time.Second // announced when Config.TokenLifetime is 0
 	apiResource   = "https://api.partnercenter.microsoft.com"
 )
+
+// grantedToken is an access token the fake OAuth endpoint issued.
+type grantedToken struct {
+	tenant  string
+	expires time.Time // zero: never
+}
+
+// refreshTokens are the refresh tokens the fake OAuth endpoint accepts.
+type refreshTokens struct {
+	mu    sync.Mutex
+	init  bool
+	any   bool            // accept any (Config.RefreshToken is empty and nothing was revoked)
+	valid map[string]bool // accepted; false: revoked
+}
+
+// check reports whether rt may be redeemed, and whether it was revoked.
+// configured is Config.RefreshToken.
+func (r *refreshTokens) check(configured, rt string) (ok, revoked bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.setup(configured)
+	v, known := r.valid[rt]
+	if r.any && !known {
+		r.valid[rt], v = true, true // so that a revocation covers it
+	}
+	return r.any || v, known && !v
+}
+
+// issued records a refresh token the endpoint handed out.
+func (r *refreshTokens) issued(configured, rt string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.setup(configured)
+	r.valid[rt] = true
+}
+
+// revoke refuses every refresh token from now on.
+func (r *refreshTokens) revoke(configured string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.setup(configured)
+	r.any = false
+	for rt := range r.valid {
+		r.valid[rt] = false
+	}
+}
+
+func (r *refreshTokens) setup(configured string) {
+	if r.init {
+		return
+	}
+	r.init, r.any, r.valid = true, configured == "", map[string]bool{}
+	if configured != "" {
+		r.valid[configured] = true
+	}
+}
+
+// RevokeRefreshTokens revokes every refresh token the fake OAuth endpoint
+// accepts: Config.RefreshToken and those issued so far, or any refresh
+// token when Config.RefreshToken is empty. Redeeming one is then 400
+// invalid_grant (AADSTS50173), as after a password reset or an
+// administrator's revocation. Access tokens already issued keep working.
+func (e *Emulator) RevokeRefreshTokens() {
+	e.refresh.revoke(e.cfg.RefreshToken)
+}
 
 // identity is who a tenant's calls come from: the filing organization and
 // the signed-in user.
@@ -117,23 +183,27 @@ func (e *Emulator) authenticate(c *call) bool {
 		return false
 	}
 	tenant := defaultTenant
+	expired := false
 	if v, ok := e.tokens.Load(tok); ok {
-		tenant = v.(string)
+		g := v.(*grantedToken)
+		tenant = g.tenant
+		expired = !g.expires.IsZero() && !time.Now().Before(g.expires)
 	} else if e.cfg.Token != "" && tok != e.cfg.Token {
 		c.w.Header().Set("Www-Authenticate", `Bearer error="invalid_token"`)
 		e.fail(c, http.StatusUnauthorized, codeUnauthorized, "Partner token missing or invalid: the token is not valid for this service.")
 		return false
 	}
-	if limit := e.cfg.TokenExpiryCalls; limit > 0 {
+	if limit := e.cfg.TokenExpiryCalls; limit > 0 && !expired {
 		v, ok := e.calls.Load(tok)
 		if !ok {
 			v, _ = e.calls.LoadOrStore(tok, new(atomic.Int64))
 		}
-		if v.(*atomic.Int64).Add(1) > int64(limit) {
-			c.w.Header().Set("Www-Authenticate", `Bearer error="invalid_token", error_description="The token expired"`)
-			e.fail(c, http.StatusUnauthorized, codeUnauthorized, "Partner token missing or invalid: the token has expired; acquire a new one.")
-			return false
-		}
+		expired = v.(*atomic.Int64).Add(1) > int64(limit)
+	}
+	if expired {
+		c.w.Header().Set("Www-Authenticate", `Bearer error="invalid_token", error_description="The token expired"`)
+		e.fail(c, http.StatusUnauthorized, codeUnauthorized, "Partner token missing or invalid: the token has expired; acquire a new one.")
+		return false
 	}
 	c.tenant = tenant
 	c.who = e.identityOf(tenant)
@@ -191,19 +261,25 @@ type tokenError struct {
 }
 
 // token is the fake OAuth token endpoint (v1 and v2.0 paths). It accepts
-// grant_type refresh_token (with refresh_token and client_id) and
+// grant_type refresh_token (with refresh_token and client_id; the refresh
+// token as Config.RefreshToken and RevokeRefreshTokens allow) and
 // client_credentials (with client_id and client_secret), issues a fresh
 // access token owned by the path's tenant and, for refresh_token, a
-// rotated refresh token. Anything else is 400 invalid_grant.
+// rotated refresh token. Anything else is 400 invalid_grant. expires_in,
+// ext_expires_in and expires_on are strings, as the documentation shows
+// them; error descriptions end with trace and correlation ids and a
+// timestamp on lines of their own, as Microsoft Entra ID's do.
 func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	w.Header()[hdrContentType] = []string{contentTypeJSON}
 	tenant := r.PathValue("tenant")
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	bad := func(code int, msg string) {
+		now, trace := time.Now().UTC(), uuid.NewString()
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = w.Write(marshal(tokenError{
-			Error: "invalid_grant", Description: msg, Codes: []int{code},
-			Timestamp: time.Now().UTC().Format(time.DateTime + "Z"), TraceID: uuid.NewString(),
+			Error:       "invalid_grant",
+			Description: msg + "\r\nTrace ID: " + trace + "\r\nCorrelation ID: " + uuid.NewString() + "\r\nTimestamp: " + now.Format("2006-01-02 15:04:05Z"),
+			Codes:       []int{code}, Timestamp: now.Format(time.DateTime + "Z"), TraceID: trace,
 		}))
 	}
 	if err := r.ParseForm(); err != nil {
@@ -215,9 +291,15 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 		bad(900144, "AADSTS900144: The request body must contain the following parameter: 'client_id'.")
 		return
 	}
+	lifetime := tokenLifetime
+	if e.cfg.TokenLifetime > 0 {
+		lifetime = e.cfg.TokenLifetime
+	}
+	now := time.Now()
+	secs := strconv.FormatInt(int64(lifetime/time.Second), 10)
 	resp := tokenResponse{
-		TokenType: "Bearer", ExpiresIn: tokenLifetime, ExtExpiresIn: tokenLifetime,
-		ExpiresOn:   strconv.FormatInt(time.Now().Add(3599*time.Second).Unix(), 10),
+		TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs,
+		ExpiresOn:   strconv.FormatInt(now.Add(lifetime).Unix(), 10),
 		AccessToken: "emu." + crand.Text() + crand.Text(),
 	}
 	if strings.Contains(r.URL.Path, "/v2.0/") {
@@ -227,11 +309,21 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	}
 	switch f.Get("grant_type") {
 	case "refresh_token":
-		if f.Get("refresh_token") == "" {
+		rt := f.Get("refresh_token")
+		if rt == "" {
 			bad(900144, "AADSTS900144: The request body must contain the following parameter: 'refresh_token'.")
 			return
 		}
+		switch ok, revoked := e.refresh.check(e.cfg.RefreshToken, rt); {
+		case revoked:
+			bad(50173, "AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.")
+			return
+		case !ok:
+			bad(70000, "AADSTS70000: The provided grant is invalid or malformed.")
+			return
+		}
 		resp.RefreshToken = "emu-refresh." + crand.Text() + crand.Text()
+		e.refresh.issued(e.cfg.RefreshToken, resp.RefreshToken)
 	case "client_credentials":
 		if f.Get("client_secret") == "" {
 			bad(7000215, "AADSTS7000215: Invalid client secret provided.")
@@ -241,7 +333,12 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 		bad(70003, "AADSTS70003: The app requested an unsupported grant type "+quote(f.Get("grant_type"))+".")
 		return
 	}
-	e.tokens.Store(resp.AccessToken, tenant)
+	g := &grantedToken{tenant: tenant}
+	if e.cfg.TokenLifetime > 0 {
+		g.expires = now.Add(lifetime)
+	}
+	e.tokens.Store(resp.AccessToken, g)
+	e.stats.tokensIssued.Add(1)
 	_, _ = w.Write(marshal(resp))
 }
 

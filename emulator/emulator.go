@@ -117,6 +117,17 @@ type Config struct {
 	// code 800001, "expired") after this many authenticated calls with it.
 	// Tokens from the fake OAuth endpoint start afresh.
 	TokenExpiryCalls int
+	// TokenLifetime, when positive, is the lifetime of the access tokens
+	// the fake OAuth endpoint issues: their expires_in (a string of
+	// seconds, rounded down) and when they stop working (the same 401 as
+	// TokenExpiryCalls). 0 announces "3599" and enforces nothing.
+	TokenLifetime time.Duration
+	// RefreshToken, when set, is the only refresh token the fake OAuth
+	// endpoint accepts, with those it has issued since (each answer
+	// rotates it; older ones stay valid, as with Microsoft Entra ID).
+	// Any other is 400 invalid_grant (AADSTS70000). Empty accepts any
+	// refresh token until RevokeRefreshTokens.
+	RefreshToken string
 	// Seed seeds the fault and jitter randomness (a PCG); the sequence of
 	// draws is deterministic for a given seed. 0 picks a random seed.
 	Seed uint64
@@ -177,6 +188,8 @@ type Stats struct {
 	Duplicates int64 `json:"duplicates"`
 	// Unauthorized counts 401 answers.
 	Unauthorized int64 `json:"unauthorized"`
+	// TokensIssued counts successful grants of the fake OAuth endpoint.
+	TokensIssued int64 `json:"tokensIssued"`
 	// Rejected counts 4xx ApiFault answers other than 401 (bad input, not
 	// found, decommissioned).
 	Rejected int64 `json:"rejected"`
@@ -192,6 +205,7 @@ type counters struct {
 	requests, creates, created, throttled, replays    atomic.Int64
 	duplicates                                        atomic.Int64
 	unauthorized, rejected, faults, inFlight, maxInFl atomic.Int64
+	tokensIssued                                      atomic.Int64
 }
 
 // record is one stored service request.
@@ -232,7 +246,8 @@ type Emulator struct {
 	idem    map[idemKey]*idemEntry
 	creator map[string]struct{} // MS-RequestIds that created a record
 
-	tokens     sync.Map // issued access token → tenant
+	tokens     sync.Map // issued access token → *grantedToken
+	refresh    refreshTokens
 	calls      sync.Map // token → *atomic.Int64, with TokenExpiryCalls
 	limiters   sync.Map // tenant → *rate.Limiter
 	identities sync.Map // tenant → *identity
@@ -384,6 +399,7 @@ func (e *Emulator) Stats() Stats {
 		Replays:        s.replays.Load(),
 		Duplicates:     s.duplicates.Load(),
 		Unauthorized:   s.unauthorized.Load(),
+		TokensIssued:   s.tokensIssued.Load(),
 		Rejected:       s.rejected.Load(),
 		FaultsInjected: s.faults.Load(),
 		InFlight:       s.inFlight.Load(),

@@ -143,7 +143,7 @@ func TestStatsEndpoint(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"created", "creates", "duplicates", "faultsInjected", "inFlight", "maxInFlight", "rejected", "replays", "requests", "throttled", "unauthorized"}
+	want := []string{"created", "creates", "duplicates", "faultsInjected", "inFlight", "maxInFlight", "rejected", "replays", "requests", "throttled", "tokensIssued", "unauthorized"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys %v, want %v", keys, want)
 	}
