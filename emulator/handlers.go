@@ -33,6 +33,40 @@ type noteInput struct {
 	Text string `json:"text"`
 }
 
+// contactInput is a primaryContact in a create body. Like the response
+// types in wire.go, it names its fields from the contract (§3) rather than
+// reuse wire.Contact, so that a wrong tag there cannot agree with itself.
+type contactInput struct {
+	ContactID    string    `json:"contactId"`
+	FirstName    string    `json:"firstName"`
+	LastName     string    `json:"lastName"`
+	Email        string    `json:"email"`
+	PhoneNumber  string    `json:"phoneNumber"`
+	Organization *orgInput `json:"organization"`
+}
+
+// orgInput is a contact's organization in a create body.
+type orgInput struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	PhoneNumber string `json:"phoneNumber"`
+}
+
+// contact converts the input, or returns nil when no field is set.
+func (in *contactInput) contact() *wire.Contact {
+	if in == nil {
+		return nil
+	}
+	c := &wire.Contact{ContactID: in.ContactID, FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, PhoneNumber: in.PhoneNumber}
+	if o := in.Organization; o != nil {
+		c.Organization = &wire.Organization{ID: o.ID, Name: o.Name, PhoneNumber: o.PhoneNumber}
+	}
+	if c.IsZero() {
+		return nil
+	}
+	return c
+}
+
 // createInput holds the fields create reads. encoding/json matches names
 // case-insensitively, so PascalCase bodies bind too; server-owned fields
 // (id, status, dates, organization, …) are not declared and so ignored.
@@ -41,7 +75,7 @@ type createInput struct {
 	Description    string          `json:"description"`
 	Severity       json.RawMessage `json:"severity"`
 	SupportTopicID json.RawMessage `json:"supportTopicId"`
-	PrimaryContact *wire.Contact   `json:"primaryContact"`
+	PrimaryContact *contactInput   `json:"primaryContact"`
 	ProductName    string          `json:"productName"`
 	ProductID      string          `json:"productId"`
 	CountryCode    string          `json:"countryCode"`
@@ -247,11 +281,11 @@ func (e *Emulator) parseCreate(c *call, body []byte) (*wire.ServiceRequest, *bad
 		CountryCode:      strings.TrimSpace(in.CountryCode),
 		Attributes:       &wire.Attributes{ObjectType: wire.ObjectServiceRequest},
 	}
-	if !in.PrimaryContact.IsZero() {
-		if in.PrimaryContact.Organization == nil {
-			in.PrimaryContact.Organization = c.who.org
+	if pc := in.PrimaryContact.contact(); pc != nil {
+		if pc.Organization == nil {
+			pc.Organization = c.who.org
 		}
-		sr.PrimaryContact = in.PrimaryContact
+		sr.PrimaryContact = pc
 	}
 	if sr.CountryCode == "" {
 		sr.CountryCode = "US"
@@ -598,17 +632,17 @@ func (e *Emulator) list(c *call, base string) {
 	}
 	e.mu.Unlock()
 
-	link := func(off int) *wire.Link {
-		return &wire.Link{URI: base + "?size=" + strconv.Itoa(size) + "&offset=" + strconv.Itoa(off) + suffix, Method: http.MethodGet, Headers: []string{}}
+	link := func(off int) *wireLink {
+		return &wireLink{URI: base + "?size=" + strconv.Itoa(size) + "&offset=" + strconv.Itoa(off) + suffix, Method: http.MethodGet}
 	}
-	links := &wire.Links{Self: link(offset)}
+	links := &wireLinks{Self: link(offset)}
 	if offset+len(items) < total {
 		links.Next = link(offset + len(items))
 	}
-	e.send(c, http.StatusOK, marshal(wire.Collection[wireSR]{
+	e.send(c, http.StatusOK, marshal(wireCollection[wireSR]{
 		TotalCount: len(items),
 		Items:      items,
 		Links:      links,
-		Attributes: &wire.Attributes{ObjectType: wire.ObjectCollection},
+		Attributes: wireAttributes{ObjectType: wire.ObjectCollection},
 	}))
 }

@@ -30,17 +30,17 @@ func DefaultTopics() []wire.SupportTopic {
 // buildTopics indexes the configured topics and renders the topic
 // collection once; it never changes afterwards.
 func (e *Emulator) buildTopics() []byte {
-	items := make([]wire.SupportTopic, len(e.cfg.Topics))
+	items := make([]wireTopic, len(e.cfg.Topics))
 	for i, t := range e.cfg.Topics {
 		t.Attributes = &wire.Attributes{ObjectType: wire.ObjectSupportTopic}
-		items[i] = t
 		e.topics[t.ID] = t
+		items[i] = wireTopic{ID: t.ID, Name: t.Name, Description: t.Description, Attributes: wireAttributes{ObjectType: wire.ObjectSupportTopic}}
 	}
-	return marshal(wire.Collection[wire.SupportTopic]{
+	return marshal(wireCollection[wireTopic]{
 		TotalCount: len(items),
 		Items:      items,
-		Links:      &wire.Links{Self: &wire.Link{URI: "/servicerequests/supporttopics", Method: http.MethodGet, Headers: []string{}}},
-		Attributes: &wire.Attributes{ObjectType: wire.ObjectCollection},
+		Links:      &wireLinks{Self: &wireLink{URI: "/servicerequests/supporttopics", Method: http.MethodGet}},
+		Attributes: wireAttributes{ObjectType: wire.ObjectCollection},
 	})
 }
 

@@ -170,38 +170,98 @@ func (t wireTime) MarshalText() ([]byte, error) {
 	return t.t.UTC().AppendFormat(make([]byte, 0, len(time.RFC3339Nano)), layout), nil
 }
 
+// The emulator renders every response body with the types below, whose
+// JSON names are written from partner-center-contract.md (§§2–5), not with
+// package wire's types: a wrong tag in wire then shows up as a mismatch
+// between client and emulator instead of agreeing with itself. Only the
+// fields the emulator sends are declared (it never sends an etag, file
+// links or link headers).
+
+// wireAttributes is a resource's attributes (contract §1).
+type wireAttributes struct {
+	ObjectType string `json:"objectType"`
+}
+
+// wireOrg is an Organization (contract §3).
+type wireOrg struct {
+	ID          string `json:"id,omitempty"`
+	Name        string `json:"name,omitempty"`
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+}
+
+// wireContact is a Contact (contract §3).
+type wireContact struct {
+	ContactID    string   `json:"contactId,omitempty"`
+	FirstName    string   `json:"firstName,omitempty"`
+	LastName     string   `json:"lastName,omitempty"`
+	Email        string   `json:"email,omitempty"`
+	PhoneNumber  string   `json:"phoneNumber,omitempty"`
+	Organization *wireOrg `json:"organization,omitempty"`
+}
+
+// wireNote is a Note (contract §3); the service stamps author and date.
 type wireNote struct {
 	CreatedByName string   `json:"createdByName"`
 	CreatedDate   wireTime `json:"createdDate"`
 	Text          string   `json:"text"`
 }
 
-// wireSR is a ServiceRequest as the service sends it: every date present
-// (the sentinel when unset), status and severity always named, fields in
-// the order of the documentation's example.
+// wireSR is a ServiceRequest as the service sends it (contract §2): every
+// date present (the sentinel when unset), status and severity always named,
+// fields in the order of the documentation's example.
 type wireSR struct {
-	Title            string             `json:"title"`
-	Description      string             `json:"description"`
-	Severity         string             `json:"severity"`
-	SupportTopicID   string             `json:"supportTopicId"`
-	SupportTopicName string             `json:"supportTopicName,omitempty"`
-	ID               string             `json:"id"`
-	Status           string             `json:"status"`
-	Organization     *wire.Organization `json:"organization,omitempty"`
-	PrimaryContact   *wire.Contact      `json:"primaryContact,omitempty"`
-	LastUpdatedBy    *wire.Contact      `json:"lastUpdatedBy,omitempty"`
-	ProductName      string             `json:"productName,omitempty"`
-	ProductID        string             `json:"productId,omitempty"`
-	CreatedDate      wireTime           `json:"createdDate"`
-	LastModifiedDate wireTime           `json:"lastModifiedDate"`
-	LastClosedDate   wireTime           `json:"lastClosedDate"`
-	Notes            []wireNote         `json:"notes,omitempty"`
-	CountryCode      string             `json:"countryCode,omitempty"`
-	Attributes       wire.Attributes    `json:"attributes"`
+	Title            string         `json:"title"`
+	Description      string         `json:"description"`
+	Severity         string         `json:"severity"`
+	SupportTopicID   string         `json:"supportTopicId"`
+	SupportTopicName string         `json:"supportTopicName,omitempty"`
+	ID               string         `json:"id"`
+	Status           string         `json:"status"`
+	Organization     *wireOrg       `json:"organization,omitempty"`
+	PrimaryContact   *wireContact   `json:"primaryContact,omitempty"`
+	LastUpdatedBy    *wireContact   `json:"lastUpdatedBy,omitempty"`
+	ProductName      string         `json:"productName,omitempty"`
+	ProductID        string         `json:"productId,omitempty"`
+	CreatedDate      wireTime       `json:"createdDate"`
+	LastModifiedDate wireTime       `json:"lastModifiedDate"`
+	LastClosedDate   wireTime       `json:"lastClosedDate"`
+	Notes            []wireNote     `json:"notes,omitempty"`
+	CountryCode      string         `json:"countryCode,omitempty"`
+	Attributes       wireAttributes `json:"attributes"`
 }
 
-// toWire converts a stored request for output. The result shares no mutable
-// memory with sr except pointers the emulator never mutates in place.
+// wireTopic is a SupportTopic (contract §3): the id is a JSON integer.
+type wireTopic struct {
+	ID          int64          `json:"id"`
+	Name        string         `json:"name,omitempty"`
+	Description string         `json:"description,omitempty"`
+	Attributes  wireAttributes `json:"attributes"`
+}
+
+// wireLink is a collection's navigation link (contract §4). The emulator's
+// links need no headers, so headers is always the empty array.
+type wireLink struct {
+	URI     string      `json:"uri"`
+	Method  string      `json:"method"`
+	Headers [0]struct{} `json:"headers"`
+}
+
+// wireLinks holds a collection's self and next links.
+type wireLinks struct {
+	Self *wireLink `json:"self,omitempty"`
+	Next *wireLink `json:"next,omitempty"`
+}
+
+// wireCollection is the service's paged list wrapper (contract §4).
+type wireCollection[T any] struct {
+	TotalCount int            `json:"totalCount"`
+	Items      []T            `json:"items"`
+	Links      *wireLinks     `json:"links,omitempty"`
+	Attributes wireAttributes `json:"attributes"`
+}
+
+// toWire converts a stored request for output. The result shares no
+// memory with sr.
 func (e *Emulator) toWire(sr *wire.ServiceRequest) wireSR {
 	z := e.cfg.ZonelessDates
 	w := wireSR{
@@ -212,16 +272,16 @@ func (e *Emulator) toWire(sr *wire.ServiceRequest) wireSR {
 		SupportTopicName: sr.SupportTopicName,
 		ID:               sr.ID,
 		Status:           sr.Status.String(),
-		Organization:     sr.Organization,
-		PrimaryContact:   sr.PrimaryContact,
-		LastUpdatedBy:    sr.LastUpdatedBy,
+		Organization:     toWireOrg(sr.Organization),
+		PrimaryContact:   toWireContact(sr.PrimaryContact),
+		LastUpdatedBy:    toWireContact(sr.LastUpdatedBy),
 		ProductName:      sr.ProductName,
 		ProductID:        sr.ProductID,
 		CreatedDate:      wireTime{sr.CreatedDate.Time, z},
 		LastModifiedDate: wireTime{sr.LastModifiedDate.Time, z},
 		LastClosedDate:   wireTime{sr.LastClosedDate.Time, z},
 		CountryCode:      sr.CountryCode,
-		Attributes:       wire.Attributes{ObjectType: wire.ObjectServiceRequest},
+		Attributes:       wireAttributes{ObjectType: wire.ObjectServiceRequest},
 	}
 	if len(sr.Notes) > 0 {
 		w.Notes = make([]wireNote, len(sr.Notes))
@@ -230,6 +290,23 @@ func (e *Emulator) toWire(sr *wire.ServiceRequest) wireSR {
 		}
 	}
 	return w
+}
+
+func toWireOrg(o *wire.Organization) *wireOrg {
+	if o == nil {
+		return nil
+	}
+	return &wireOrg{ID: o.ID, Name: o.Name, PhoneNumber: o.PhoneNumber}
+}
+
+func toWireContact(c *wire.Contact) *wireContact {
+	if c == nil {
+		return nil
+	}
+	return &wireContact{
+		ContactID: c.ContactID, FirstName: c.FirstName, LastName: c.LastName,
+		Email: c.Email, PhoneNumber: c.PhoneNumber, Organization: toWireOrg(c.Organization),
+	}
 }
 
 func marshal(v any) []byte {
