@@ -5,7 +5,8 @@
 // service's tolerant decoding rules (partner-center-contract.md §§1–4):
 // enums in any case or as integers, timestamps with or without a zone and
 // the 0001-01-01 sentinel, link headers as strings or {key, value} objects,
-// and a leading UTF-8 byte-order mark (Decode).
+// support-topic ids as integers or strings of digits, and a leading UTF-8
+// byte-order mark (Decode).
 //
 // The package depends on the standard library only, so that packages that
 // speak the format without calling the service (mapping, the emulator) do

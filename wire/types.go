@@ -85,12 +85,68 @@ type Attributes struct {
 }
 
 // SupportTopic is an entry of the support-topic list. Its integer ID, as a
-// decimal string, is what ServiceRequest.SupportTopicID refers to.
+// decimal string, is what ServiceRequest.SupportTopicID refers to. The id
+// encodes as a JSON integer and decodes from an integer, as the contract
+// documents it, or from a string of digits, as some servers send it.
 type SupportTopic struct {
 	ID          int64       `json:"id"`
 	Name        string      `json:"name,omitempty"`
 	Description string      `json:"description,omitempty"`
 	Attributes  *Attributes `json:"attributes,omitempty"`
+}
+
+// UnmarshalJSON decodes a topic whose id is a JSON integer (32444671) or
+// a string of decimal digits ("32444671"); a missing or null id leaves ID
+// 0. Any other id, a fraction or a string that is not all digits, is an
+// error.
+func (t *SupportTopic) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
+	type plain SupportTopic
+	var v struct {
+		plain
+		ID json.RawMessage `json:"id"` // shadows plain.ID
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	id, err := parseTopicID(v.ID)
+	if err != nil {
+		return err
+	}
+	*t = SupportTopic(v.plain)
+	t.ID = id
+	return nil
+}
+
+// parseTopicID reads a support-topic id given as a JSON integer or as a
+// JSON string of decimal digits (spaces around them ignored).
+func parseTopicID(raw json.RawMessage) (int64, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil
+	}
+	if raw[0] != '"' {
+		var n int64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return 0, fmt.Errorf("support topic id %s: %w", raw, err)
+		}
+		return n, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return 0, fmt.Errorf("support topic id %s: %w", raw, err)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, fmt.Errorf("support topic id %q is not a string of decimal digits", s)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("support topic id %q: %w", s, err)
+	}
+	return n, nil
 }
 
 // Link is one navigation link of a collection.

@@ -243,3 +243,52 @@ func TestParseEnumDoesNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// Topic ids are integers on the wire (contract §3) but strings from some
+// servers; both decode, and the id always encodes as an integer.
+func TestSupportTopicID(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{`{"id":32444671,"name":"Partner Center account"}`, 32444671},
+		{`{"id":"32444671","name":"Partner Center account"}`, 32444671},
+		{`{"id":" 32444671 ","name":"Partner Center account"}`, 32444671},
+		{`{"id":"9223372036854775807","name":"Partner Center account"}`, 9223372036854775807},
+		{`{"id":null,"name":"Partner Center account"}`, 0},
+		{`{"name":"Partner Center account"}`, 0},
+	}
+	for _, tt := range tests {
+		var st SupportTopic
+		if err := Decode([]byte(tt.in), &st); err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if st.ID != tt.want || st.Name != "Partner Center account" {
+			t.Errorf("%s decodes to %+v, want id %d", tt.in, st, tt.want)
+		}
+	}
+	for _, in := range []string{`{"id":"abc"}`, `{"id":""}`, `{"id":"-5"}`, `{"id":"+5"}`, `{"id":"3.5"}`, `{"id":3.5}`,
+		`{"id":"9223372036854775808"}`, `{"id":true}`, `{"id":{}}`} {
+		var st SupportTopic
+		if err := Decode([]byte(in), &st); err == nil {
+			t.Errorf("%s decoded to %+v without error", in, st)
+		}
+	}
+
+	var col Collection[SupportTopic]
+	body := `{"totalCount":2,"items":[{"id":"32451178","name":"Billing and reservations","attributes":{"objectType":"SupportTopic"}},{"id":7,"name":"Other"}],"attributes":{"objectType":"Collection"}}`
+	if err := Decode([]byte(body), &col); err != nil {
+		t.Fatal(err)
+	}
+	want := []SupportTopic{
+		{ID: 32451178, Name: "Billing and reservations", Attributes: &Attributes{ObjectType: ObjectSupportTopic}},
+		{ID: 7, Name: "Other"},
+	}
+	if !reflect.DeepEqual(col.Items, want) {
+		t.Errorf("collection items %+v, want %+v", col.Items, want)
+	}
+	if b, err := json.Marshal(col.Items[0]); err != nil || !strings.HasPrefix(string(b), `{"id":32451178,`) {
+		t.Errorf("topic encodes as %s, %v; want an integer id", b, err)
+	}
+}
