@@ -9,7 +9,9 @@
 // after a timeout or a 5xx.
 //
 // Retries happen after network errors, 408, 429 and 5xx other than 501;
-// 429 and 503 honour Retry-After. With Config.NoRetryAfterEffect, a create
+// 429 and 503 honour Retry-After. When Config.Token is a Renewer
+// (CommandToken, RefreshToken), an attempt answered 401 is sent again, same
+// MS-RequestId, with a renewed token, at most twice per call. With Config.NoRetryAfterEffect, a create
 // is not retried after an attempt that may have taken effect, and
 // Config.OnAttempt hears whether each attempt reached the service. Every
 // failure is returned wrapped, with an *APIError for a non-2xx answer, and
@@ -177,6 +179,9 @@ func newClient(cfg Config, base string, lim waiter) *Client {
 	rt = &timeoutTransport{next: rt, d: cfg.AttemptTimeout}
 	if lim != nil {
 		rt = &limitTransport{next: rt, lim: lim}
+	}
+	if r, ok := cfg.Token.(Renewer); ok {
+		rt = &renewTransport{next: rt, tokens: r}
 	}
 
 	c.rc = &retryablehttp.Client{

@@ -72,7 +72,8 @@ const (
 
 // ClassOf classifies an error returned by this package's Client methods:
 //
-//   - 401 and 403, and a TokenSource error wrapping ErrNoToken: ClassAuth;
+//   - 401 and 403, and a TokenSource error wrapping ErrNoToken (from a
+//     call, or as returned by the TokenSource): ClassAuth;
 //   - 429: ClassThrottled;
 //   - 501 and every other 4xx: ClassRejected, as is an invalid argument;
 //   - 408, other 5xx and other non-2xx statuses, a network error after the
@@ -107,6 +108,9 @@ func baseClass(err error) Class {
 			return ClassAuth
 		}
 		return ClassTransient
+	}
+	if errors.Is(err, ErrNoToken) { // a TokenSource's own error, not from a call
+		return ClassAuth
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {

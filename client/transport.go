@@ -11,7 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +30,7 @@ const (
 //
 //	retryablehttp.Client  retries, backoff, Retry-After; the same MS-RequestId on every attempt
 //	  http.Client         no redirects; no timeout of its own (timeoutTransport has it)
+//	  renewTransport      after a 401, renews the token and resends (only when Config.Token is a Renewer)
 //	  limitTransport      one rate token per attempt (only when Config.Rate > 0)
 //	  timeoutTransport    Config.AttemptTimeout, which the limiter wait does not eat into
 //	  headerTransport     bearer token, Accept, Content-Type, X-Locale, User-Agent, MS-CorrelationId
@@ -43,6 +44,7 @@ const (
 	attemptsKey ctxKey = iota // *atomic.Int64 from CountAttempts
 	stateKey                  // *callState of the Client call under way
 	callerKey                 // the context.Context of the call, above the attempt timeout
+	sentKey                   // *sentToken: where headerTransport notes the token it sent
 )
 
 // CountAttempts returns a context under which every HTTP attempt made by
@@ -61,6 +63,9 @@ type callState struct {
 	// noRetryAfterEffect forbids a retry after an attempt that may have
 	// taken effect (Config.NoRetryAfterEffect, on creates).
 	noRetryAfterEffect bool
+	// renewals and expiredRenewals count the tokens renewed after a 401,
+	// for maxRenewals and maxExpiredRenewals.
+	renewals, expiredRenewals atomic.Int32
 }
 
 func (s *callState) observe(resp *http.Response, err error) {
@@ -151,12 +156,19 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case err != nil:
 	case tok == "":
 		err = ErrNoToken
-	case strings.ContainsFunc(tok, func(r rune) bool { return r < 0x21 || r > 0x7e }):
+	case !headerSafe(tok):
 		err = errors.New("the token holds characters an HTTP header cannot carry")
 	}
 	if err != nil {
 		closeBody(req)
-		return nil, &tokenError{err}
+		var te *tokenError
+		if !errors.As(err, &te) { // the package's token sources wrap their own
+			te = &tokenError{err}
+		}
+		return nil, te
+	}
+	if s, ok := req.Context().Value(sentKey).(*sentToken); ok {
+		s.token = tok
 	}
 	r := req.Clone(req.Context())
 	h := r.Header
@@ -173,6 +185,114 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	h.Set("User-Agent", t.userAgent)
 	h.Set("MS-CorrelationId", uuid.NewString())
 	return t.next.RoundTrip(r)
+}
+
+// Bounds of the renewals of one call after 401s.
+const (
+	// maxRenewals bounds the renewals after a 401 for a token that the
+	// service never accepted: a credential whose fresh tokens are refused
+	// (wrong tenant, no agent role) fails the call after two.
+	maxRenewals = 2
+	// maxExpiredRenewals bounds the renewals after a 401 for a token that
+	// the service had accepted, which therefore expired: a renewed token
+	// can expire before a slow caller uses it (the emulator's
+	// TokenExpiryCalls makes that likely under load), so these are not
+	// counted against maxRenewals, only against this safety limit.
+	maxExpiredRenewals = 8
+)
+
+// sentToken is where headerTransport notes the token of an attempt.
+type sentToken struct{ token string }
+
+// renewTransport resends a request whose answer was 401 with a renewed
+// token: it tells the Renewer which token was refused, so that the next
+// attempt's headerTransport gets a new one (one renewal serving every
+// caller refused with the same token), and sends the same request again,
+// same MS-RequestId, body re-read with GetBody. A call renews at most
+// maxRenewals times for tokens the service never accepted, then returns
+// the 401. Every resend is an attempt: it spends a rate token and has its
+// own attempt timeout. A 401 cannot have taken effect, so resending is
+// safe under Config.NoRetryAfterEffect too.
+type renewTransport struct {
+	next   http.RoundTripper
+	tokens Renewer
+
+	mu       sync.Mutex
+	accepted [4]string // the latest tokens the service accepted, most recent first
+}
+
+func (t *renewTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	st, ok := ctx.Value(stateKey).(*callState)
+	if !ok {
+		st = new(callState) // a request sent outside a Client call
+	}
+	for r := req; ; {
+		sent := new(sentToken)
+		resp, err := t.next.RoundTrip(r.WithContext(context.WithValue(ctx, sentKey, sent)))
+		if err != nil || sent.token == "" {
+			return resp, err
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			if tokenAccepted(resp.StatusCode) {
+				t.accept(sent.token)
+			}
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			return resp, nil
+		}
+		if t.wasAccepted(sent.token) {
+			if st.expiredRenewals.Add(1) > maxExpiredRenewals {
+				return resp, nil
+			}
+		} else if st.renewals.Add(1) > maxRenewals {
+			return resp, nil
+		}
+		var body io.ReadCloser
+		if req.Body != nil && req.Body != http.NoBody {
+			if req.GetBody == nil {
+				return resp, nil // cannot be sent again
+			}
+			if body, err = req.GetBody(); err != nil {
+				return resp, nil
+			}
+		}
+		resp.Body.Close() // read in full already by bufferTransport
+		t.tokens.Refused(sent.token)
+		r = req.Clone(ctx)
+		r.Body = body
+	}
+}
+
+// tokenAccepted reports whether an answer with status shows that the
+// service accepted the token: a 2xx, or a 4xx that comes after
+// authentication. A 5xx, 408 or 429 may come from a gateway in front.
+func tokenAccepted(status int) bool {
+	return status >= 200 && status < 500 && status != http.StatusUnauthorized &&
+		status != http.StatusRequestTimeout && status != http.StatusTooManyRequests
+}
+
+// accept notes that the service accepted tok.
+func (t *renewTransport) accept(tok string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.accepted[0] != tok {
+		copy(t.accepted[1:], t.accepted[:])
+		t.accepted[0] = tok
+	}
+}
+
+// wasAccepted reports whether the service accepted tok lately.
+func (t *renewTransport) wasAccepted(tok string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, a := range t.accepted {
+		if a == tok {
+			return true
+		}
+	}
+	return false
 }
 
 // attemptTransport counts and records each attempt handed to the network,
