@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,28 +27,26 @@ const (
 
 type importOptions struct {
 	inputOptions
-	baseURL      string
-	tokenCommand string
-	token        string // from $SRIMPORT_TOKEN; never printed
-	tenant       string // from $SRIMPORT_TENANT
-	sandbox      bool
-	workers      int
-	rate         float64
-	retries      int
-	timeout      time.Duration
-	stateDir     string
-	resume       bool
-	force        bool
-	inDoubt      string
-	maxDuration  time.Duration
-	grace        time.Duration
-	downAfter    time.Duration
-	dryRun       bool
-	envErr       error
+	authOptions
+	baseURL     string
+	sandbox     bool
+	workers     int
+	rate        float64
+	retries     int
+	timeout     time.Duration
+	stateDir    string
+	resume      bool
+	force       bool
+	inDoubt     string
+	maxDuration time.Duration
+	grace       time.Duration
+	downAfter   time.Duration
+	dryRun      bool
+	envErr      error
 }
 
 func newImportCmd(io stdio, getenv env, sig *signals) *cobra.Command {
-	o := &importOptions{token: getenv("SRIMPORT_TOKEN"), tenant: getenv("SRIMPORT_TENANT")}
+	o := &importOptions{}
 	cmd := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Create one service request per data row of FILE (CSV or XLSX)",
@@ -61,9 +56,14 @@ Each row is mapped (--mapping, or headers matched to fields by name),
 validated, and created through POST {base-url}/v1/servicerequests/{locale}.
 Every row's outcome goes to the report, in input order.
 
-Authentication: $SRIMPORT_TOKEN holds a bearer token, or --token-command
-names a command that prints one. With --sandbox, srimport starts its
-built-in Partner Center emulator on loopback and needs no account.
+Authentication, in this order: $SRIMPORT_TOKEN holds a bearer token;
+--token-command names a command that prints one (run again whenever the
+token expires); or the refresh-token grant of the Secure Application Model
+with $SRIMPORT_TENANT, $SRIMPORT_CLIENT_ID, $SRIMPORT_CLIENT_SECRET (or
+_FILE) and $SRIMPORT_REFRESH_TOKEN (or --refresh-token-file), renewed
+before it expires and whenever the service says it has. With --sandbox,
+srimport starts its built-in Partner Center emulator on loopback and needs
+no account.
 
 Running the same import again is always safe. Every row has an identity
 that does not depend on its row number (the mapping's key:, else a hash of
@@ -89,11 +89,11 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 			return runImport(cmd.Context(), io, sig, o, a[0])
 		},
 	}
-	o.addFlags(cmd, getenv)
+	o.inputOptions.addFlags(cmd, getenv)
+	o.authOptions.addFlags(cmd, getenv)
 	f := cmd.Flags()
 	f.StringVar(&o.report, "report", "", "report file (.csv), written beside and renamed into place at the end; default FILE.report.csv")
 	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "API base URL ($SRIMPORT_BASE_URL)")
-	f.StringVar(&o.tokenCommand, "token-command", "", "command that prints a bearer token (default: the token in $SRIMPORT_TOKEN)")
 	f.BoolVar(&o.sandbox, "sandbox", false, "start the built-in emulator in-process and import into it (no account needed; keeps no state)")
 	f.IntVar(&o.workers, "workers", envNum(getenv, "SRIMPORT_WORKERS", 8, strconv.Atoi, &o.envErr), "requests in flight at most ($SRIMPORT_WORKERS)")
 	f.Float64Var(&o.rate, "rate", envNum(getenv, "SRIMPORT_RATE", 0, parseFloat, &o.envErr), "requests per second at most, retries included; 0 = no client limit ($SRIMPORT_RATE)")
@@ -135,6 +135,9 @@ func (o *importOptions) check(file, report string) error {
 	case !o.sandbox && o.stateDir == "":
 		return &usageError{errors.New("no state directory: set --state-dir or $SRIMPORT_STATE_DIR (no home directory to put it under)")}
 	}
+	if err := o.authOptions.check(); err != nil {
+		return err
+	}
 	return o.checkReport(file, report)
 }
 
@@ -152,7 +155,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		defer cancel()
 	}
 	logger := newLogger(io.err, o.verbose)
-	baseURL, token := o.baseURL, client.TokenSource(nil)
+	baseURL, cred := o.baseURL, credential{}
 	if o.sandbox {
 		em := emulator.New(emulator.Config{})
 		url, err := em.Start(ctx, "127.0.0.1:0")
@@ -161,14 +164,18 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		}
 		defer em.Close()
 		fmt.Fprintf(io.err, "sandbox: built-in emulator at %s\n", url)
-		baseURL, token = url, client.StaticToken("sandbox-"+uuid.NewString())
+		baseURL, cred = url, credential{src: client.StaticToken("sandbox-" + uuid.NewString())}
 	} else {
-		t, err := o.tokenSource(ctx, io)
+		c, err := o.credentials()
 		if err != nil {
 			return err
 		}
-		token = t
+		if err := firstToken(ctx, c); err != nil {
+			return err
+		}
+		cred = c
 	}
+	token := cred.src
 	breaker := importer.NewBreaker(o.downAfter, baseURL)
 	c, err := client.New(client.Config{
 		BaseURL: baseURL, Token: token, Workers: o.workers, Rate: o.rate,
@@ -223,7 +230,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		cfg.Journal, cfg.RunID = h.run, h.run.ID()
 	}
 	sum, runErr := p.run(ctx, cfg, report, io.err)
-	result := &runResult{sum: sum, err: runErr}
+	result := &runResult{sum: sum, err: authHint(runErr, cred)}
 	code := exitCode(result)
 	if h != nil {
 		if err := h.finish(sum, code); err != nil && runErr == nil {
@@ -264,52 +271,6 @@ func supportTopics(ctx context.Context, c *client.Client, b *importer.Breaker) (
 		return nil, berr
 	}
 	return topics, err
-}
-
-// tokenSource returns the bearer token from --token-command or
-// $SRIMPORT_TOKEN. The token itself never appears in errors; the command's
-// own error output does, since it says what went wrong.
-func (o *importOptions) tokenSource(ctx context.Context, io stdio) (client.TokenSource, error) {
-	if o.tokenCommand != "" {
-		ctx, cancel := context.WithTimeout(ctx, tokenCommandTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "sh", "-c", o.tokenCommand)
-		cmd.WaitDelay = time.Second // a child that keeps the pipes open does not hold us
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			why := err.Error()
-			switch {
-			case errors.Is(context.Cause(ctx), errInterrupted):
-				return nil, context.Cause(ctx)
-			case errors.Is(ctx.Err(), context.DeadlineExceeded):
-				why = fmt.Sprintf("no token after %s", tokenCommandTimeout)
-			}
-			if msg := strings.TrimSpace(stderr.String()); msg != "" {
-				why += ": " + clipLines(msg, 5)
-			}
-			return nil, &authError{fmt.Errorf("--token-command failed: %s", why)}
-		}
-		t := strings.TrimSpace(string(out))
-		if t == "" {
-			return nil, &authError{errors.New("--token-command printed no token")}
-		}
-		return client.StaticToken(t), nil
-	}
-	if o.token == "" {
-		return nil, &authError{errors.New("no credentials: set $SRIMPORT_TOKEN or --token-command, or try --sandbox")}
-	}
-	return client.StaticToken(o.token), nil
-}
-
-// clipLines keeps the last n lines of s.
-func clipLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " / ")
 }
 
 // authError is a local credentials problem (exit 4).
