@@ -184,3 +184,58 @@ func TestCloudWithoutServiceRequestsIsRefused(t *testing.T) {
 		t.Fatalf("exit %d, %q; want 2 naming the 21Vianet Partner Center", code, stderr)
 	}
 }
+
+// TestRefreshTokenRevokedMidRun: when the refresh token is revoked while
+// an import runs, the run stops at the next renewal with exit 4; every row
+// is in the report (created, or pending), nothing was created twice, and
+// the report's created rows are what the service holds.
+func TestRefreshTokenRevokedMidRun(t *testing.T) {
+	const n = 1000
+	em := emulator.New(emulator.Config{NoDedup: true, TokenExpiryCalls: 50, RefreshToken: "SECRET-REFRESH-c0ffee"})
+	gate := &createGate{em: em}
+	srv := httptest.NewServer(gate)
+	defer srv.Close()
+	dir := t.TempDir()
+	in, report := filepath.Join(dir, "in.csv"), filepath.Join(dir, "report.csv")
+	writeBenchCSV(t, in, n)
+	reached := gate.after(120)
+	go func() {
+		<-reached
+		em.RevokeRefreshTokens()
+	}()
+	env := map[string]string{
+		"SRIMPORT_TENANT": "contoso", "SRIMPORT_CLIENT_ID": "app-1", "SRIMPORT_CLIENT_SECRET": "SECRET-CLIENT-c0ffee",
+		"SRIMPORT_REFRESH_TOKEN": "SECRET-REFRESH-c0ffee", "SRIMPORT_STATE_DIR": filepath.Join(dir, "state"),
+	}
+	code, stdout, stderr := runIn(env, "import", "--workers", "4", "--base-url", srv.URL, "--authority", srv.URL, "--report", report, in)
+	if code != exitAuth {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitAuth, stdout, lastLines(stderr, 10))
+	}
+	if strings.Contains(stdout+stderr, "SECRET-") {
+		t.Fatalf("the output shows a secret")
+	}
+	recs := readReport(t, report)
+	if len(recs) != n {
+		t.Fatalf("the report has %d rows, the input %d", len(recs), n)
+	}
+	byTitle := map[string][]string{}
+	for _, sr := range em.ServiceRequests() {
+		byTitle[sr.Title] = append(byTitle[sr.Title], sr.ID)
+	}
+	counts := map[string]int{}
+	for _, r := range recs {
+		counts[r[1]]++
+		ids := byTitle[r[7]]
+		switch {
+		case len(ids) > 1:
+			t.Fatalf("%q created %d times", r[7], len(ids))
+		case r[1] == "created" && (len(ids) != 1 || ids[0] != r[2]):
+			t.Fatalf("row %s reported created as %s; the service has %v", r[0], r[2], ids)
+		case r[1] == "pending" && len(ids) != 0:
+			t.Fatalf("row %s reported pending, but the service created it", r[0])
+		}
+	}
+	if counts["created"] < 120 || counts["pending"] == 0 {
+		t.Fatalf("statuses %v: want the rows before the revocation created, the rest pending", counts)
+	}
+}

@@ -238,6 +238,9 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 			code = exitCode(result)
 		}
 	}
+	if rt, ok := cred.src.(*client.RefreshToken); ok && rt.RotateErr() != nil {
+		fmt.Fprintf(io.err, "srimport: warning: the rotated refresh token could not be saved (%v); the next run will use the old one, which the authority may refuse\n", rt.RotateErr())
+	}
 	printSummary(io.out, "imported", sum, report)
 	if h != nil {
 		fmt.Fprintf(io.out, "run %d recorded in %s\n", h.run.ID(), h.store.Path())
