@@ -125,6 +125,9 @@ journal has no outcome for are reported pending.`,
 			if out == "" {
 				return &usageError{errors.New("-o OUT is required: the report file to write (.csv)")}
 			}
+			if ext := strings.ToLower(filepath.Ext(out)); ext != ".csv" && ext != "" {
+				return &usageError{fmt.Errorf("-o %s: this version writes .csv reports only", out)}
+			}
 			return runReport(cmd.Context(), io, o, in, a[0], out)
 		},
 	}
