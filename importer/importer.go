@@ -136,6 +136,9 @@ var ErrReport = errors.New("report")
 // ErrJournal wraps a failure to read or write the journal.
 var ErrJournal = errors.New("journal")
 
+// journalErr wraps a Journal's error in ErrJournal.
+func journalErr(err error) error { return fmt.Errorf("%w: %w", ErrJournal, err) }
+
 // Run imports every row of src. It returns the run's summary and, for a
 // systemic failure, an error: the service's *client.APIError for rejected
 // credentials (client.ClassOf gives client.ClassAuth), an error wrapping
@@ -187,7 +190,7 @@ func Run(ctx context.Context, src input.Reader, cfg Config) (Summary, error) {
 	}
 	if j := cfg.Journal; j != nil {
 		if err := j.Flush(context.WithoutCancel(ctx)); err != nil {
-			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+			r.fail(journalErr(err))
 		}
 	}
 	r.sum.Finished = cfg.Now()
@@ -300,7 +303,7 @@ func (r *run) prepare(seq int, req *mapping.Request, rec reports.Record) (*sendi
 		rec.Status, rec.ErrorClass, rec.Error = reports.Failed, string(client.ClassRejected), err.Error()
 		return s, &rec
 	}
-	s.ent = RowEntry{Seq: seq, Entry: Entry{Identity: id, Match: Fingerprint(&req.SR), RunID: r.cfg.RunID, Row: rec.Row}}
+	s.ent = RowEntry{Seq: seq, Entry: Entry{Identity: id, RunID: r.cfg.RunID, Row: rec.Row}}
 	if first, dup := r.ids.firstWithKey(req); dup {
 		rec.Status, rec.Error = reports.Skipped, fmt.Sprintf("same key %q as row %d of this file, which stands for it", req.Key, first)
 		return s, &rec
@@ -340,15 +343,15 @@ func (r *run) prepare(seq int, req *mapping.Request, rec reports.Record) (*sendi
 	return s, nil
 }
 
-// lookup asks the journal, then what settlement found before the run,
-// about an identity.
+// lookup asks the journal about an identity; without a journal the target
+// has nothing.
 func (r *run) lookup(id string) (Entry, bool, error) {
 	if r.cfg.Journal == nil {
 		return Entry{}, false, nil
 	}
 	e, ok, err := r.cfg.Journal.Lookup(r.req, id)
 	if err != nil {
-		return Entry{}, false, fmt.Errorf("%w: %w", ErrJournal, err)
+		return Entry{}, false, journalErr(err)
 	}
 	return e, ok, nil
 }
@@ -362,13 +365,13 @@ func (r *run) writeAhead(s *sending) error {
 	}
 	// Should the process die once the row is sent, its report line says
 	// it is in doubt, and the next run settles it.
-	s.ent.SentAt = r.cfg.Now()
+	s.ent.SentAt, s.ent.Match = r.cfg.Now(), Fingerprint(&s.req.SR)
 	s.ent.State, s.ent.Status, s.ent.ErrorClass = StateSending, reports.Unknown, string(client.ClassAmbiguous)
 	s.ent.Error = "queued or in flight when the run ended: whether it was created is not known; run the same command again to settle it"
 	s.ent.RequestID, s.ent.UpdatedAt = s.rec.RequestID, s.ent.SentAt
 	durable, err := r.cfg.Journal.Queue(r.req, s.ent)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrJournal, err)
+		return journalErr(err)
 	}
 	s.durable = durable
 	return nil
@@ -384,7 +387,7 @@ func (r *run) send(s *sending) {
 	}
 	if s.posts == 0 && s.durable != nil {
 		if err := s.durable(context.WithoutCancel(r.req)); err != nil {
-			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+			r.fail(journalErr(err))
 			r.unsent(s)
 			return
 		}
@@ -433,7 +436,6 @@ func (r *run) send(s *sending) {
 // created records a row the service created.
 func (r *run) created(s *sending, id, note string) {
 	s.rec.Status, s.rec.ServiceRequestID, s.rec.ErrorClass, s.rec.Error = reports.Created, id, "", note
-	s.ent.ServiceRequestID = id
 	r.noteCreated(id)
 	r.final(s, StateCreated)
 }
@@ -470,7 +472,7 @@ func (r *run) final(s *sending, st State) {
 	s.ent.ServiceRequestID, s.ent.RequestID, s.ent.UpdatedAt = s.rec.ServiceRequestID, s.rec.RequestID, r.cfg.Now()
 	durable, err := r.cfg.Journal.Queue(context.WithoutCancel(r.req), s.ent)
 	if err != nil {
-		r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+		r.fail(journalErr(err))
 		r.complete(s)
 		return
 	}
@@ -482,7 +484,7 @@ func (r *run) final(s *sending, st State) {
 func (r *run) completeLoop() {
 	for c := range r.completions {
 		if err := c.durable(context.WithoutCancel(r.req)); err != nil {
-			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+			r.fail(journalErr(err))
 		}
 		r.complete(c.s)
 	}

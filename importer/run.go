@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -156,7 +155,7 @@ func (r *run) record(seq int, rec reports.Record, identity string) {
 		e := RowEntry{Seq: seq, Entry: Entry{Identity: identity, RequestID: rec.RequestID, ServiceRequestID: rec.ServiceRequestID, Row: rec.Row, UpdatedAt: r.cfg.Now()},
 			Status: rec.Status, ErrorClass: rec.ErrorClass, Error: rec.Error, Attempts: rec.Attempts}
 		if _, err := j.Queue(context.WithoutCancel(r.req), e); err != nil {
-			r.fail(fmt.Errorf("%w: %w", ErrJournal, err))
+			r.fail(journalErr(err))
 		}
 	}
 	if err := r.seq.put(seq, rec); err != nil {

@@ -16,6 +16,9 @@ const clockSkew = 5 * time.Minute
 // park sets a row in doubt aside for the next settlement pass.
 func (r *run) park(s *sending, why string) {
 	s.rec.ErrorClass, s.rec.Error = string(client.ClassAmbiguous), why
+	if s.ent.Match == "" { // no journal: writeAhead did not set it
+		s.ent.Match = Fingerprint(&s.req.SR)
+	}
 	r.pmu.Lock()
 	if len(r.parked) == 0 {
 		r.parkedAt = r.cfg.Now()
@@ -186,7 +189,7 @@ func (r *run) known(id string) (bool, error) {
 	}
 	ok, err := r.cfg.Journal.HasServiceRequest(r.req, id)
 	if err != nil {
-		return false, fmt.Errorf("%w: %w", ErrJournal, err)
+		return false, journalErr(err)
 	}
 	return ok, nil
 }
@@ -218,7 +221,7 @@ func (r *run) settlePrevious() error {
 	}
 	entries, err := j.InDoubt(r.req)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrJournal, err)
+		return journalErr(err)
 	}
 	if len(entries) == 0 {
 		return nil
@@ -241,11 +244,11 @@ func (r *run) settlePrevious() error {
 			e.State = StateCreated
 		}
 		if _, err := j.Queue(ctx, RowEntry{Seq: -1, Entry: e}); err != nil {
-			return fmt.Errorf("%w: %w", ErrJournal, err)
+			return journalErr(err)
 		}
 	}
 	if err := j.Flush(ctx); err != nil {
-		return fmt.Errorf("%w: %w", ErrJournal, err)
+		return journalErr(err)
 	}
 	r.mu.Lock()
 	r.sum.SettledBefore = len(entries)
