@@ -157,10 +157,7 @@ func (o *inputOptions) checkReport(file, report string) error {
 	if info, err := os.Stat(report); err == nil && info.IsDir() {
 		return &usageError{fmt.Errorf("--report %s is a directory; name a file", report)}
 	}
-	if ext := strings.ToLower(filepath.Ext(report)); ext != ".csv" && ext != "" {
-		return &usageError{fmt.Errorf("--report %s: this version writes .csv reports only; name the report FILE.csv", report)}
-	}
-	return nil
+	return reportFormat("--report", report)
 }
 
 // run imports (creator non-nil) or validates the pipeline's rows into the
@@ -276,18 +273,34 @@ func (o *inputOptions) writeSummary(sum importer.Summary, file, report string, c
 	return nil
 }
 
-// printSummary prints the human summary of a run.
-func printSummary(w io.Writer, verb string, sum importer.Summary, report string) {
+// statusCounts lists the non-zero counts in report order, such as
+// "45 created, 5 invalid"; "" when there are none.
+func statusCounts[K ~string](counts map[K]int) string {
 	var parts []string
 	for _, s := range reports.Statuses() {
-		if n := sum.Counts[s]; n > 0 {
+		if n := counts[K(s)]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	if len(parts) == 0 {
-		parts = append(parts, "nothing to do")
+	return strings.Join(parts, ", ")
+}
+
+// reportFormat refuses a report path whose format this version cannot
+// write (a usage error); flag names the flag that gave it.
+func reportFormat(flag, path string) error {
+	if ext := strings.ToLower(filepath.Ext(path)); ext != ".csv" && ext != "" {
+		return &usageError{fmt.Errorf("%s %s: this version writes .csv reports only; name the report FILE.csv", flag, path)}
 	}
-	fmt.Fprintf(w, "%s %d rows: %s", verb, sum.Rows, strings.Join(parts, ", "))
+	return nil
+}
+
+// printSummary prints the human summary of a run.
+func printSummary(w io.Writer, verb string, sum importer.Summary, report string) {
+	counts := statusCounts(sum.Counts)
+	if counts == "" {
+		counts = "nothing to do"
+	}
+	fmt.Fprintf(w, "%s %d rows: %s", verb, sum.Rows, counts)
 	if sum.GhostRows > 0 {
 		fmt.Fprintf(w, " (%d trailing empty rows ignored)", sum.GhostRows)
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -96,14 +95,8 @@ func printRuns(w io.Writer, runs []state.RunRecord) {
 		if r.ExitStatus != nil {
 			exit = strconv.Itoa(*r.ExitStatus)
 		}
-		var counts []string
-		for _, s := range reports.Statuses() {
-			if n := r.Counts[string(s)]; n > 0 {
-				counts = append(counts, fmt.Sprintf("%d %s", n, s))
-			}
-		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format(time.DateTime), exit, r.Rows,
-			strings.Join(counts, ", "), r.Input, r.Target)
+			statusCounts(r.Counts), r.Input, r.Target)
 	}
 	tw.Flush()
 }
@@ -125,8 +118,8 @@ journal has no outcome for are reported pending.`,
 			if out == "" {
 				return &usageError{errors.New("-o OUT is required: the report file to write (.csv)")}
 			}
-			if ext := strings.ToLower(filepath.Ext(out)); ext != ".csv" && ext != "" {
-				return &usageError{fmt.Errorf("-o %s: this version writes .csv reports only", out)}
+			if err := reportFormat("-o", out); err != nil {
+				return err
 			}
 			return runReport(cmd.Context(), io, o, in, a[0], out)
 		},
@@ -223,13 +216,7 @@ func runReport(ctx context.Context, std stdio, o *historyOptions, in *inputOptio
 	if err := file.Commit(); err != nil {
 		return err
 	}
-	var parts []string
-	for _, st := range reports.Statuses() {
-		if n := counts[st]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, st))
-		}
-	}
-	fmt.Fprintf(std.out, "run %d (%s): %s\nreport: %s\n", run.ID, filepath.Base(run.Input), strings.Join(parts, ", "), out)
+	fmt.Fprintf(std.out, "run %d (%s): %s\nreport: %s\n", run.ID, filepath.Base(run.Input), statusCounts(counts), out)
 	return nil
 }
 
