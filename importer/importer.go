@@ -54,6 +54,13 @@ type Mapper interface {
 	Map(values []string, row int) (*mapping.Request, error)
 }
 
+// Checker is a Mapper that can validate a row without building its
+// request; a validation run (no Creator) uses it when the Mapper has it.
+// Check must fail exactly when Map would.
+type Checker interface {
+	Check(values []string, row int) error
+}
+
 // Observer hears of every row as it goes, in completion order, apart from
 // the in-order report: progress displays and metrics hang here. Its
 // methods are called from several goroutines and must not block.
@@ -261,7 +268,13 @@ func (r *run) handle(seq int, row input.Row) {
 		r.record(seq, rec, "")
 		return
 	}
-	req, err := r.cfg.Mapper.Map(row.Values, row.Num)
+	var req *mapping.Request
+	var err error
+	if c, ok := r.cfg.Mapper.(Checker); ok && r.cfg.Creator == nil {
+		err = c.Check(row.Values, row.Num)
+	} else {
+		req, err = r.cfg.Mapper.Map(row.Values, row.Num)
+	}
 	if err != nil {
 		rec.Status, rec.ErrorClass, rec.Error = reports.Invalid, "validation", message(err)
 		r.countRules(err, false)
