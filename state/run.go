@@ -73,7 +73,7 @@ type Run struct {
 	//     run began, or when InDoubt returned them, by identity: the ones
 	//     settlement rewrites and rows then look up;
 	//   - overlay: this run's latest write of each identity in watch.
-	created map[string]struct{}
+	created createdSet
 	doubt   map[string]importer.Entry
 	watch   map[string]importer.Entry
 	overlay map[string]importer.Entry
@@ -103,7 +103,7 @@ func newRun(s *Store, id int64, target string, log *os.File, logPath string, wat
 		done:    make(chan struct{}),
 		space:   make(chan struct{}),
 		stopped: make(chan struct{}),
-		created: make(map[string]struct{}),
+		created: newCreatedSet(),
 		doubt:   make(map[string]importer.Entry),
 		watch:   make(map[string]importer.Entry, len(watch)),
 		overlay: make(map[string]importer.Entry),
@@ -320,7 +320,7 @@ func (r *Run) noteLocked(e *importer.RowEntry) {
 		return
 	}
 	if e.State == importer.StateCreated && e.ServiceRequestID != "" {
-		r.created[e.ServiceRequestID] = struct{}{}
+		r.created.add(e.ServiceRequestID)
 	}
 	if w, ok := r.watch[id]; ok {
 		prev, ok := r.overlay[id]
@@ -470,7 +470,7 @@ func doubtSince(e importer.Entry) time.Time {
 // returns the sticky write error if a write has failed.
 func (r *Run) HasServiceRequest(ctx context.Context, id string) (bool, error) {
 	r.mu.Lock()
-	_, mine := r.created[id]
+	mine := r.created.has(id)
 	err := r.err
 	r.mu.Unlock()
 	if err != nil {
