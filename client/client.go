@@ -94,6 +94,36 @@ type Config struct {
 	// the attempt, while the call waits: it must be quick and safe for
 	// concurrent use.
 	OnAttempt func(reached bool)
+
+	// Observe, when set, is called after every attempt, with the same
+	// rules as OnAttempt: not for attempts that never reached the network
+	// or that the caller's context cut short; quick, safe for concurrent
+	// use, on the goroutine making the attempt.
+	Observe func(Attempt)
+
+	// OnPause, when set, is called when the service's Retry-After makes
+	// the Client hold all sending for d (only for d >= 2s), so that a
+	// command can tell the user ("service asked to wait 30s"). It is
+	// called once per such hold; it must be quick and safe for concurrent
+	// use.
+	OnPause func(d time.Duration)
+
+	// ThrottleGiveUp is how long the Client keeps waiting out 429 answers
+	// while no attempt of it gets any other answer; then a 429 is returned
+	// to the retry policy (Retries) and, once retries run out, to the
+	// caller as ClassThrottled. 0 means DefaultThrottleGiveUp; a negative
+	// value gives up at once, so that every 429 spends a retry.
+	ThrottleGiveUp time.Duration
+}
+
+// Attempt describes one finished HTTP attempt of any call.
+type Attempt struct {
+	Method     string
+	Status     int           // HTTP status; 0 when no response arrived
+	Latency    time.Duration // from handing the request to the network until its body was read
+	Reached    bool          // same meaning as Config.OnAttempt's argument
+	Throttled  bool          // answered 429
+	RetryAfter time.Duration // the answer's Retry-After (429/503), 0 when none
 }
 
 // Defaults applied by New to zero Config fields.
@@ -104,6 +134,7 @@ const (
 	DefaultAttemptTimeout = 60 * time.Second
 	DefaultUserAgent      = "srimport"
 	DefaultLocale         = "en-US"
+	DefaultThrottleGiveUp = 5 * time.Minute
 )
 
 // Client calls the service-request API. It is safe for concurrent use.
@@ -116,6 +147,7 @@ type Client struct {
 	maxPages int
 	// noRetryAfterEffect is Config.NoRetryAfterEffect.
 	noRetryAfterEffect bool
+	rate               float64
 }
 
 // ListOptions selects a page of service requests.
@@ -166,7 +198,7 @@ func newClient(cfg Config, base string, lim waiter) *Client {
 	if cfg.Locale == "" {
 		cfg.Locale = DefaultLocale
 	}
-	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages, noRetryAfterEffect: cfg.NoRetryAfterEffect}
+	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages, noRetryAfterEffect: cfg.NoRetryAfterEffect, rate: cfg.Rate}
 
 	rt := cfg.Transport
 	if rt == nil {
@@ -258,6 +290,59 @@ func (c *Client) Create(ctx context.Context, locale string, sr *ServiceRequest, 
 		return nil, res.fail(err)
 	}
 	return out, nil
+}
+
+// CreateBody is Create for a body the caller has already encoded as JSON
+// (a ServiceRequest): the same URL, headers, retries, MS-RequestId on every
+// attempt, errors and classes as Create. It returns only the new request's
+// id and decodes nothing else from the answer; a 2xx without an id is a
+// ClassAmbiguous error. body is neither modified nor retained after
+// CreateBody returns.
+func (c *Client) CreateBody(ctx context.Context, locale string, body []byte, requestID string) (id string, err error) {
+	const op = "create service request"
+	switch {
+	case len(body) == 0:
+		return "", &callError{op: op, err: &inputError{"no service request given"}}
+	case requestID == "":
+		return "", &callError{op: op, err: &inputError{"no MS-RequestId given"}}
+	}
+	if locale == "" {
+		locale = c.locale
+	}
+	res, err := c.do(ctx, request{op: op, method: http.MethodPost, target: "/v1/servicerequests/" + url.PathEscape(locale),
+		raw: body, locale: locale, requestID: requestID})
+	if err != nil {
+		return "", err
+	}
+	id, err = createdID(res.body)
+	if err != nil {
+		return "", res.fail(err)
+	}
+	return id, nil
+}
+
+// createdID returns the id of a create answer.
+func createdID(body []byte) (string, error) {
+	if len(bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM))) == 0 {
+		return "", errors.New("the answer has no body")
+	}
+	var v struct {
+		ID string `json:"id"`
+	}
+	if err := Decode(body, &v); err != nil {
+		return "", fmt.Errorf("decode: %w", err)
+	}
+	if v.ID == "" {
+		return "", errors.New("the answer carries no service request id")
+	}
+	return v.ID, nil
+}
+
+// Rate returns the request rate the client currently allows, in requests
+// per second; 0 means no limit is in force (no Config.Rate and no
+// throttling seen yet).
+func (c *Client) Rate() float64 {
+	return c.rate
 }
 
 // Get returns the service request with the given id.
@@ -396,6 +481,7 @@ func decodeSR(r *result) (*ServiceRequest, error) {
 type request struct {
 	op, method, target string
 	body               any         // encoded as JSON; nil sends no body
+	raw                []byte      // the body already encoded, sent instead of body when not nil
 	locale             string      // X-Locale; empty = Config.Locale
 	requestID          string      // MS-RequestId of every attempt
 	header             http.Header // extra headers, set before the client's own
@@ -413,7 +499,9 @@ func (c *Client) do(ctx context.Context, r request) (*result, error) {
 	}
 	st := &callState{noRetryAfterEffect: c.noRetryAfterEffect && r.method == http.MethodPost}
 	var raw any // nil: no body (a typed nil []byte would still send one)
-	if r.body != nil {
+	if r.raw != nil {
+		raw = r.raw
+	} else if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
 			return nil, fail(st, fmt.Errorf("encode request: %w", err))
