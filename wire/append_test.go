@@ -455,3 +455,33 @@ func BenchmarkMarshal(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendJSONVsMarshal alternates blocks of AppendJSON and
+// json.Marshal calls on the same request and reports their costs and
+// Marshal's cost over AppendJSON's, so that the ratio holds up on a
+// machine whose load changes during the run.
+func BenchmarkAppendJSONVsMarshal(b *testing.B) {
+	const block = 32
+	sr := typicalSR()
+	buf, _ := AppendJSON(nil, sr)
+	var tAppend, tMarshal time.Duration
+	calls := 0
+	for b.Loop() {
+		t0 := time.Now()
+		for range block {
+			buf, _ = AppendJSON(buf[:0], sr)
+		}
+		t1 := time.Now()
+		for range block {
+			if _, err := json.Marshal(sr); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tAppend += t1.Sub(t0)
+		tMarshal += time.Since(t1)
+		calls += block
+	}
+	b.ReportMetric(float64(tAppend.Nanoseconds())/float64(calls), "ns/append")
+	b.ReportMetric(float64(tMarshal.Nanoseconds())/float64(calls), "ns/marshal")
+	b.ReportMetric(float64(tMarshal)/float64(tAppend), "marshal/append")
+}
