@@ -229,7 +229,7 @@ func open(dir string, opt options) (*Store, error) {
 	s.w, err = sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)"+
 		"&_pragma=journal_mode(WAL)"+
 		"&_pragma=synchronous("+opt.synchronous+")"+
-		"&_pragma=cache_size(-16384)"+
+		"&_pragma=cache_size(-4096)"+
 		"&_pragma=temp_store(MEMORY)"+
 		"&_txlock=immediate")
 	if err != nil {
