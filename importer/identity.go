@@ -4,13 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 
 	"github.com/srimport/srimport/client"
 	"github.com/srimport/srimport/internal/u64set"
 	"github.com/srimport/srimport/mapping"
+	"github.com/srimport/srimport/wire"
 )
 
 // identities names rows. A row named by its mapping's key is that key; any
@@ -26,6 +27,7 @@ type identities struct {
 	// contents that share 8 bytes (about one chance in 10^7 in a file of
 	// a million rows) only number each other's occurrences: their
 	// identities still differ by the 16 bytes they show.
+	buf     []byte // contentHash's
 	seen    u64set.Set
 	repeats map[uint64]int32
 	keys    map[string]int // key → row number of its first row in this file
@@ -53,7 +55,7 @@ func (ids *identities) of(req *mapping.Request) (string, error) {
 	if req.Key != "" {
 		return "key:" + req.Key, nil
 	}
-	sum, err := contentHash(req)
+	sum, err := ids.contentHash(req)
 	if err != nil {
 		return "", err
 	}
@@ -67,23 +69,21 @@ func (ids *identities) of(req *mapping.Request) (string, error) {
 }
 
 // contentHash hashes the agent locale and the request body without the
-// provenance note.
-func contentHash(req *mapping.Request) ([32]byte, error) {
+// provenance note (which names the row), encoded as json.Marshal would
+// into a buffer reused from row to row.
+func (ids *identities) contentHash(req *mapping.Request) ([32]byte, error) {
 	sr := req.SR
 	if req.Provenance && len(sr.Notes) > 0 {
 		sr.Notes = sr.Notes[:len(sr.Notes)-1]
 	}
-	body, err := json.Marshal(&sr)
+	b := append(ids.buf[:0], req.Locale...)
+	b = append(b, 0)
+	b, err := wire.AppendJSON(b, &sr)
+	ids.buf = b[:0]
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("identity: %w", err)
 	}
-	h := sha256.New()
-	h.Write([]byte(req.Locale))
-	h.Write([]byte{0})
-	h.Write(body)
-	var sum [32]byte
-	h.Sum(sum[:0])
-	return sum, nil
+	return sha256.Sum256(b), nil
 }
 
 // Fingerprint is what settlement by lookup matches a service request on
@@ -106,19 +106,40 @@ func provenanceText(note, requestID string) string {
 	return note + " (MS-RequestId " + requestID + ")"
 }
 
-// withProvenance returns req's body with its provenance note naming
-// requestID; req itself is not changed.
-func withProvenance(req *mapping.Request, requestID string) *client.ServiceRequest {
+// appendBody appends to dst the JSON body that creates req's row: its
+// request with the provenance note naming requestID; req itself is not
+// changed.
+func appendBody(dst []byte, req *mapping.Request, requestID string) ([]byte, error) {
 	sr := req.SR
-	if !req.Provenance || len(sr.Notes) == 0 {
-		return &sr
+	if req.Provenance && len(sr.Notes) > 0 {
+		var one [1]client.Note
+		notes := sr.Notes[: len(sr.Notes)-1 : len(sr.Notes)-1]
+		if len(notes) == 0 {
+			notes = one[:0]
+		}
+		last := sr.Notes[len(sr.Notes)-1]
+		last.Text = provenanceText(last.Text, requestID)
+		sr.Notes = append(notes, last)
 	}
-	notes := append([]client.Note(nil), sr.Notes...)
-	last := &notes[len(notes)-1]
-	last.Text = provenanceText(last.Text, requestID)
-	sr.Notes = notes
-	return &sr
+	b, err := wire.AppendJSON(dst, &sr)
+	if err != nil {
+		return dst, fmt.Errorf("encode the request: %w", err)
+	}
+	return b, nil
 }
+
+// createdIDs is a set of service-request ids, as 64-bit hashes under a
+// seed of the run's: a million ids take 8 MiB. A false "held" needs two
+// ids to collide in 64 bits.
+type createdIDs struct {
+	seed maphash.Seed
+	set  u64set.Set
+}
+
+func newCreatedIDs() *createdIDs { return &createdIDs{seed: maphash.MakeSeed()} }
+
+func (c *createdIDs) add(id string)      { c.set.Add(maphash.String(c.seed, id)) }
+func (c *createdIDs) has(id string) bool { return c.set.Has(maphash.String(c.seed, id)) }
 
 // Namer names rows as Run does, so that the rows of a report and of an
 // input can be matched: fed the same mapped rows in the same order, it

@@ -38,9 +38,10 @@ import (
 	"github.com/srimport/srimport/reports"
 )
 
-// Creator creates one service request; *client.Client implements it.
+// Creator creates one service request from its JSON body and returns its
+// id; *client.Client implements it. body is not retained.
 type Creator interface {
-	Create(ctx context.Context, locale string, sr *client.ServiceRequest, requestID string) (*client.ServiceRequest, error)
+	CreateBody(ctx context.Context, locale string, body []byte, requestID string) (id string, err error)
 }
 
 // Lister lists every service request the service holds, for settlement
@@ -352,7 +353,6 @@ func (r *run) prepare(seq int, req *mapping.Request, rec reports.Record) (*sendi
 	}
 	rec.RequestID, rec.ServiceRequestID = s.ent.RequestID, ""
 	s.rec = rec
-	s.body = withProvenance(req, s.ent.RequestID)
 	return s, nil
 }
 
@@ -405,17 +405,32 @@ func (r *run) send(s *sending) {
 			return
 		}
 	}
+	buf, _ := r.bodies.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer r.bodies.Put(buf)
+	body, err := appendBody((*buf)[:0], s.req, s.rec.RequestID)
+	*buf = body[:0]
+	if err != nil {
+		s.rec.Status, s.rec.ErrorClass, s.rec.Error = reports.Failed, string(client.ClassRejected), err.Error()
+		r.final(s, StateFailed)
+		return
+	}
 	s.posts++
+	if s.ent.SentAt.IsZero() { // no journal noted it: settlement's time window needs it
+		s.ent.SentAt = r.cfg.Now()
+	}
 	if o := r.cfg.Observer; o != nil {
 		o.Sending(s.rec.Row)
 	}
 	ctx, attempts := client.CountAttempts(r.req)
-	sr, err := r.cfg.Creator.Create(ctx, s.req.Locale, s.body, s.rec.RequestID)
+	id, err := r.cfg.Creator.CreateBody(ctx, s.req.Locale, body, s.rec.RequestID)
 	s.rec.Attempts += int(attempts.Load())
 	class := client.ClassOf(err)
 	switch {
 	case err == nil:
-		r.created(s, sr.ID, "")
+		r.created(s, id, "")
 	case r.req.Err() != nil && errors.Is(err, r.req.Err()) && (attempts.Load() == 0 || class != client.ClassAmbiguous):
 		// Stopped before anything of this post reached the service.
 		if s.posts == 1 {

@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/srimport/srimport/client"
 	"github.com/srimport/srimport/mapping"
 	"github.com/srimport/srimport/reports"
 )
@@ -53,7 +52,8 @@ type run struct {
 	dispatched bool      // dispatch has ended
 	blocked    bool      // dispatch waits for room in the report window
 	kick       chan struct{}
-	createdIDs map[string]struct{} // without a Journal: ids created by this run
+	createdIDs *createdIDs // without a Journal: ids created by this run
+	bodies     sync.Pool   // *[]byte buffers that bodies are encoded into, one per post
 
 	mu  sync.Mutex // guards sum and err
 	sum Summary
@@ -66,7 +66,6 @@ type sending struct {
 	durable func(context.Context) error
 	seq     int
 	req     *mapping.Request
-	body    *client.ServiceRequest // req.SR with the provenance note naming the MS-RequestId
 	rec     reports.Record
 	ent     RowEntry
 	posts   int // creates sent for this row in this run
@@ -87,7 +86,7 @@ func newRun(ctx context.Context, cfg Config) *run {
 		ids: newIdentities(), kick: make(chan struct{}, 1),
 	}
 	if cfg.Journal == nil {
-		r.createdIDs = make(map[string]struct{})
+		r.createdIDs = newCreatedIDs()
 	}
 	r.seq = newSequencer(cfg.Window, cfg.Sink)
 	r.completions = make(chan completion, cfg.Window+cfg.Workers)
@@ -182,7 +181,7 @@ func (r *run) noteCreated(id string) {
 		return
 	}
 	r.pmu.Lock()
-	r.createdIDs[id] = struct{}{}
+	r.createdIDs.add(id)
 	r.pmu.Unlock()
 }
 

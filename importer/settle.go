@@ -183,7 +183,7 @@ func (r *run) find(wants []want) ([]string, error) {
 func (r *run) known(id string) (bool, error) {
 	if r.cfg.Journal == nil {
 		r.pmu.Lock()
-		_, ok := r.createdIDs[id]
+		ok := r.createdIDs.has(id)
 		r.pmu.Unlock()
 		return ok, nil
 	}
