@@ -10,8 +10,9 @@ import (
 // the same field order, omitempty and omitzero rules, string escaping
 // (", \ and control characters; <, > and & as \u003c, \u003e and \u0026;
 // U+2028 and U+2029 as \u2028 and \u2029; each byte of invalid UTF-8 as
-// \ufffd), enum names and timestamp format, so that a hash of either is
-// the same. A nil sr encodes as null.
+// \ufffd, or as U+FFFD itself when encoding/json is built on json/v2 with
+// GOEXPERIMENT=jsonv2), enum names and timestamp format, so that a hash of
+// either is the same. A nil sr encodes as null.
 //
 // Unlike json.Marshal it uses no reflection and, when dst has room for
 // the result, does not allocate. Nothing in a ServiceRequest can fail to
@@ -220,7 +221,7 @@ func appendString(dst []byte, s string) []byte {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			dst = append(dst, invalidUTF8...)
 		case r == '\u2028' || r == '\u2029':
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xF])
