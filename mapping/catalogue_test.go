@@ -34,7 +34,7 @@ func TestCatalogue(t *testing.T) {
 			t.Errorf("Auto maps %q to %q, catalogue says %q", c.Header, bound[c.Header], c.Field)
 		}
 	}
-	if _, err := m.Map(examples, 2); err != nil {
+	if _, err := mapChecked(t, m, examples, 2); err != nil {
 		t.Fatalf("the examples do not validate: %v", err)
 	}
 	for i, c := range cat {
@@ -43,14 +43,14 @@ func TestCatalogue(t *testing.T) {
 		if c.Field == "supportTopicId" {
 			row[i+1] = "" // the name stands in for the id; blank both
 		}
-		_, err := m.Map(row, 2)
+		_, err := mapChecked(t, m, row, 2)
 		if (err != nil) != c.Required {
 			t.Errorf("%s empty: err = %v, but Required = %v", c.Header, err, c.Required)
 		}
 		for _, v := range c.Values {
 			row := slices.Clone(examples)
 			row[i] = strings.ToUpper(v)
-			if _, err := m.Map(row, 2); err != nil {
+			if _, err := mapChecked(t, m, row, 2); err != nil {
 				t.Errorf("%s = %q: %v", c.Header, v, err)
 			}
 		}

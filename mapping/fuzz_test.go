@@ -73,14 +73,22 @@ func FuzzTemplate(f *testing.F) {
 				want.WriteString(sg.text)
 			}
 		}
-		got, blank := tm.render(values)
+		got, blank := tm.render(values, nil)
 		if got != strings.TrimSpace(want.String()) {
 			t.Fatalf("%q renders %q, want %q", s, got, strings.TrimSpace(want.String()))
 		}
 		if blank != (got == "") {
 			t.Fatalf("%q: blank %v for %q", s, blank, got)
 		}
-		tm.render(nil) // a short row must not panic
+		// Check's rendering into a scratch buffer agrees, and leaves what
+		// the buffer held before alone.
+		scratch := []byte("kept")
+		got2, blank2 := tm.render(values, &scratch)
+		if got2 != got || blank2 != blank || string(scratch[:4]) != "kept" {
+			t.Fatalf("%q renders %q, %v into scratch %q; want %q, %v", s, got2, blank2, scratch, got, blank)
+		}
+		tm.render(nil, nil) // a short row must not panic
+		tm.render(nil, &scratch)
 	})
 }
 
@@ -140,7 +148,7 @@ func FuzzValueMap(f *testing.F) {
 				continue
 			}
 			for _, cell := range cells {
-				req, err := m.Map([]string{cell}, 2)
+				req, err := mapChecked(t, m, []string{cell}, 2)
 				got := ""
 				if err == nil {
 					got = req.SR.ProductName

@@ -5,8 +5,9 @@
 //
 // A Spec (a parsed mapping file, or one Auto derives from the header) is
 // compiled once against the file's header by Compile; the Mapper it returns
-// maps rows with Map, which allocates little and is safe for concurrent
-// use.
+// maps rows with Map, which allocates little, or only validates them with
+// Check, which allocates nothing for a valid row. Both are safe for
+// concurrent use.
 //
 // Validation follows the service contract: title, description, severity
 // (critical, moderate or minimal) and a support topic are required; a
@@ -23,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/srimport/srimport/wire"
 )
@@ -118,6 +120,12 @@ type Mapper struct {
 	file       string
 	locale     string
 	topics     *topicIndex // nil when Options.Topics is nil
+
+	// joined is set when a template joins several columns or text and a
+	// column; Check then renders such templates into a buffer from
+	// scratch (*[]byte) instead of allocating each result.
+	joined  bool
+	scratch sync.Pool
 }
 
 // source is a compiled FieldSpec.
@@ -141,7 +149,8 @@ type valueMap struct {
 // v and the keys are trimmed already.
 func (vm *valueMap) lookup(v string) (string, bool) {
 	if vm.index != nil {
-		i, ok := vm.index[foldKey(v)]
+		var buf [64]byte
+		i, ok := vm.index[string(appendFoldKey(buf[:0], v))]
 		if !ok {
 			return "", false
 		}
@@ -156,9 +165,10 @@ func (vm *valueMap) lookup(v string) (string, bool) {
 }
 
 // eval renders a source for a row: the value, mapped, or the default. col
-// is the column the result came from (-1 for a constant).
-func (s *source) eval(values []string) (v string, col int, err *ruleError) {
-	v, blank := s.value.render(values)
+// is the column the result came from (-1 for a constant). scratch is as for
+// tmpl.render.
+func (s *source) eval(values []string, scratch *[]byte) (v string, col int, err *ruleError) {
+	v, blank := s.value.render(values, scratch)
 	col = s.value.col()
 	if s.vmap != nil {
 		if mapped, ok := s.vmap.lookup(v); ok {
@@ -182,7 +192,7 @@ func (s *source) eval(values []string) (v string, col int, err *ruleError) {
 		}
 	}
 	if blank && s.hasDef {
-		d, _ := s.def.render(values)
+		d, _ := s.def.render(values, scratch)
 		if !s.def.isConst() {
 			col = s.def.col()
 		}
@@ -314,10 +324,10 @@ func (c *compiler) compileSource(e entry) source {
 			}
 			seen[foldKey(k)] = true
 			if v != "" {
-				if nv, err := c.m.check(e.id, v); err != nil {
+				if err := c.m.check(e.id, v); err != nil {
 					c.errs = append(c.errs, newRule(err.rule, e.path+".map: "+quote(k)+" maps to "+err.msg))
 				} else {
-					v = nv
+					v = normal(e.id, v)
 				}
 			}
 			s.vmap.keys = append(s.vmap.keys, k)
@@ -348,7 +358,10 @@ func (c *compiler) constant(e entry, what string, t *tmpl) {
 	if t.konst == "" {
 		return
 	}
-	v, err := c.m.check(e.id, t.konst)
+	v, err := t.konst, c.m.check(e.id, t.konst)
+	if err == nil {
+		v = normal(e.id, v)
+	}
 	if err == nil && e.id == fTopicName && c.m.topics != nil {
 		_, v, err = c.m.topics.resolve(v)
 	}
@@ -383,6 +396,9 @@ func (c *compiler) template(path, text string) tmpl {
 		t.parts = append(t.parts, part{col: i})
 		t.cols = append(t.cols, i)
 	}
+	if len(t.parts) > 1 && len(t.cols) > 0 {
+		c.m.joined = true
+	}
 	if len(t.cols) == 0 && !unknown { // not a constant: a column is missing
 		t.konst = strings.TrimSpace(text)
 	}
@@ -403,12 +419,107 @@ func (c *compiler) unknownColumn(name, path string) error {
 // either one *FieldError or an errors.Join of several: every failing
 // field, in field order (title, description, severity, supportTopicId,
 // supportTopicName, productName, productId, countryCode, locale,
-// primaryContact.*, notes).
+// primaryContact.*, notes, key).
 func (m *Mapper) Map(values []string, row int) (*Request, error) {
 	st := mapState{m: m, row: row, values: values}
-	title, _ := st.get(fTitle)
-	description, _ := st.get(fDescription)
-	severity, _ := st.get(fSeverity)
+	var notes []wire.Note
+	f := st.fields(&notes)
+	switch len(st.errs) {
+	case 0:
+	case 1:
+		return nil, st.errs[0]
+	default:
+		return nil, errors.Join(st.errs...)
+	}
+	if m.provenance {
+		notes = append(notes, wire.Note{Text: m.provenanceNote(row)})
+	}
+	locale := f.v[fLocale]
+	if locale == "" {
+		locale = m.locale
+	}
+
+	a := &struct {
+		req     Request
+		attr    wire.Attributes
+		contact wire.Contact
+	}{}
+	a.attr.ObjectType = wire.ObjectServiceRequest
+	a.req = Request{Row: row, Locale: locale, Key: f.key, Provenance: m.provenance, SR: wire.ServiceRequest{
+		Title:            f.v[fTitle],
+		Description:      f.v[fDescription],
+		Severity:         severityValue(f.v[fSeverity]),
+		SupportTopicID:   f.v[fTopicID],
+		SupportTopicName: f.v[fTopicName],
+		ProductName:      f.v[fProductName],
+		ProductID:        f.v[fProductID],
+		CountryCode:      normal(fCountry, f.v[fCountry]),
+		Notes:            notes,
+		Attributes:       &a.attr,
+	}}
+	first, last, email, phone := f.v[fFirstName], f.v[fLastName], f.v[fEmail], f.v[fPhone]
+	if first != "" || last != "" || email != "" || phone != "" {
+		a.contact = wire.Contact{FirstName: first, LastName: last, Email: email, PhoneNumber: phone}
+		a.req.SR.PrimaryContact = &a.contact
+	}
+	return &a.req, nil
+}
+
+// Check validates one row as Map does, without building its request: it
+// returns nil exactly when Map would succeed, and otherwise Map's error.
+// For a valid row it allocates nothing.
+func (m *Mapper) Check(values []string, row int) error {
+	st := mapState{m: m, row: row, values: values, check: true}
+	if m.joined {
+		buf, _ := m.scratch.Get().(*[]byte)
+		if buf == nil {
+			buf = new([]byte)
+		}
+		st.scratch = buf
+		defer func() {
+			// Nothing rendered into it is referenced any more.
+			*buf = (*buf)[:0]
+			m.scratch.Put(buf)
+		}()
+	}
+	st.fields(nil)
+	if !st.failed {
+		return nil
+	}
+	// The same rules again, this time building the errors.
+	_, err := m.Map(values, row)
+	return err
+}
+
+// mapState is one Map or Check call's progress.
+type mapState struct {
+	m      *Mapper
+	row    int
+	values []string
+	errs   []error // Map: the fields that failed
+
+	// check is set for Check: a failing field only sets failed, and no
+	// value outlives the call (see tmpl.render for scratch).
+	check   bool
+	failed  bool
+	scratch *[]byte
+}
+
+// fieldValues are a row's fields as Map sends them (countryCode before
+// normal upper-cases it).
+type fieldValues struct {
+	v   [numFields]string
+	key string
+}
+
+// fields evaluates and checks every field of the row, in field order,
+// recording each failure; it is the validation Map and Check share. With
+// notes non-nil, the row's non-blank notes are appended to it.
+func (st *mapState) fields(notes *[]wire.Note) (f fieldValues) {
+	m := st.m
+	f.v[fTitle], _ = st.get(fTitle)
+	f.v[fDescription], _ = st.get(fDescription)
+	f.v[fSeverity], _ = st.get(fSeverity)
 	topicID, idOK := st.get(fTopicID)
 	topicName, nameOK := st.get(fTopicName)
 	if topicID == "" && idOK && nameOK {
@@ -423,93 +534,44 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 			st.fail(id, m.src[id].value.col(), "", newRule(ErrRequired, "required, but empty: give the support topic's id"+m.topicHint()))
 		}
 	}
-	productName, _ := st.get(fProductName)
-	productID, _ := st.get(fProductID)
-	country, _ := st.get(fCountry)
-	locale, _ := st.get(fLocale)
-	first, _ := st.get(fFirstName)
-	last, _ := st.get(fLastName)
-	email, _ := st.get(fEmail)
-	phone, _ := st.get(fPhone)
+	f.v[fTopicID], f.v[fTopicName] = topicID, topicName
+	for id := fProductName; id < numFields; id++ {
+		f.v[id], _ = st.get(id)
+	}
 
-	var notes []wire.Note
 	for i := range m.notes {
 		s := &m.notes[i]
-		v, col, err := s.eval(values)
+		v, col, err := s.eval(st.values, st.scratch)
 		if err == nil && len(v) > maxNote {
 			err = tooLong(v, maxNote, "a note")
 		}
 		if err != nil {
-			st.errs = append(st.errs, &FieldError{Row: row, Column: m.column(col), Field: "notes", Value: v, Err: err})
+			st.failField("notes", col, v, err)
 			continue
 		}
-		if v != "" {
-			if notes == nil {
-				notes = make([]wire.Note, 0, len(m.notes)+1)
+		if v != "" && notes != nil {
+			if *notes == nil {
+				*notes = make([]wire.Note, 0, len(m.notes)+1)
 			}
-			notes = append(notes, wire.Note{Text: v})
+			*notes = append(*notes, wire.Note{Text: v})
 		}
 	}
-	var key string
 	if m.key.set {
-		v, col, err := m.key.eval(values)
+		v, col, err := m.key.eval(st.values, st.scratch)
 		if err == nil && v == "" {
 			err = newRule(ErrRequired, "required, but empty: the mapping's key identifies each row across files and runs; give this row its source key")
 		}
 		if err != nil {
-			st.errs = append(st.errs, &FieldError{Row: row, Column: m.column(col), Field: "key", Value: v, Err: err})
+			st.failField("key", col, v, err)
 		}
-		key = v
+		f.key = v
 	}
-	switch len(st.errs) {
-	case 0:
-	case 1:
-		return nil, st.errs[0]
-	default:
-		return nil, errors.Join(st.errs...)
-	}
-	if m.provenance {
-		notes = append(notes, wire.Note{Text: m.provenanceNote(row)})
-	}
-	if locale == "" {
-		locale = m.locale
-	}
-
-	a := &struct {
-		req     Request
-		attr    wire.Attributes
-		contact wire.Contact
-	}{}
-	a.attr.ObjectType = wire.ObjectServiceRequest
-	a.req = Request{Row: row, Locale: locale, Key: key, Provenance: m.provenance, SR: wire.ServiceRequest{
-		Title:            title,
-		Description:      description,
-		Severity:         severityValue(severity),
-		SupportTopicID:   topicID,
-		SupportTopicName: topicName,
-		ProductName:      productName,
-		ProductID:        productID,
-		CountryCode:      country,
-		Notes:            notes,
-		Attributes:       &a.attr,
-	}}
-	if first != "" || last != "" || email != "" || phone != "" {
-		a.contact = wire.Contact{FirstName: first, LastName: last, Email: email, PhoneNumber: phone}
-		a.req.SR.PrimaryContact = &a.contact
-	}
-	return &a.req, nil
-}
-
-// mapState is one Map call's progress.
-type mapState struct {
-	m      *Mapper
-	row    int
-	values []string
-	errs   []error
+	return f
 }
 
 // get evaluates and validates one field; ok is false when it failed (the
-// error is recorded). An unset field is "", true.
+// error is recorded). An unset field is "", true. Map gets the value in
+// the form it sends (severity as its name).
 func (st *mapState) get(id fieldID) (v string, ok bool) {
 	s := &st.m.src[id]
 	if !s.set {
@@ -520,11 +582,13 @@ func (st *mapState) get(id fieldID) (v string, ok bool) {
 		}
 		return "", true
 	}
-	v, col, err := s.eval(st.values)
+	v, col, err := s.eval(st.values, st.scratch)
 	if err == nil {
-		var nv string
-		if nv, err = st.m.check(id, v); err == nil {
-			return nv, true
+		if err = st.m.check(id, v); err == nil {
+			if id == fSeverity && !st.check {
+				v = normal(id, v)
+			}
+			return v, true
 		}
 	}
 	st.fail(id, col, v, err)
@@ -532,15 +596,34 @@ func (st *mapState) get(id fieldID) (v string, ok bool) {
 }
 
 func (st *mapState) fail(id fieldID, col int, v string, err *ruleError) {
-	st.errs = append(st.errs, &FieldError{Row: st.row, Column: st.m.column(col), Field: fields[id].name, Value: v, Err: err})
+	st.failField(fields[id].name, col, v, err)
+}
+
+// failField records that field failed with err on value v from column col.
+func (st *mapState) failField(field string, col int, v string, err *ruleError) {
+	if st.check {
+		st.failed = true
+		return
+	}
+	st.errs = append(st.errs, &FieldError{Row: st.row, Column: st.m.column(col), Field: field, Value: v, Err: err})
 }
 
 // resolveTopic finds the id of a support topic given by name.
 func (st *mapState) resolveTopic(name string) (id, canonical string) {
 	m := st.m
 	if m.topics == nil {
+		if st.check {
+			st.failed = true
+			return "", ""
+		}
 		st.fail(fTopicName, m.src[fTopicName].value.col(), name, newRule(ErrUnknownTopic,
 			"support topic "+quote(name)+" is given by name, but the service's topic list is not available to resolve it; give the topic's id (supportTopicId)"))
+		return "", ""
+	}
+	if st.check {
+		if len(m.topics.named(name)) != 1 {
+			st.failed = true
+		}
 		return "", ""
 	}
 	id, canonical, err := m.topics.resolve(name)

@@ -52,7 +52,7 @@ func mustCompile(t *testing.T, yaml string, header []string, opts Options) *Mapp
 
 func mustMap(t *testing.T, m *Mapper, values []string) *Request {
 	t.Helper()
-	req, err := m.Map(values, 2)
+	req, err := mapChecked(t, m, values, 2)
 	if err != nil {
 		t.Fatalf("Map(%q): %v", values, err)
 	}
@@ -243,7 +243,7 @@ func TestValidationRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			row := fullRow()
 			row[col(tt.column)] = tt.value
-			req, err := m.Map(row, 2)
+			req, err := mapChecked(t, m, row, 2)
 			if tt.rule == nil {
 				if err != nil {
 					t.Fatalf("unexpected error %v", err)
@@ -293,7 +293,7 @@ func TestMultipleErrors(t *testing.T) {
 	m := mustAuto(t, fullHeader, Options{})
 	row := fullRow()
 	row[0], row[2], row[3], row[7], row[10] = "", "urgent", "x1", "English", "nope"
-	req, err := m.Map(row, 9)
+	req, err := mapChecked(t, m, row, 9)
 	if req != nil || err == nil {
 		t.Fatalf("Map = %v, %v; want an error", req, err)
 	}
@@ -369,7 +369,7 @@ func TestSpecCLIExample(t *testing.T) {
 			}}},
 	}
 	for _, tt := range tests {
-		req, err := m.Map(tt.values, 5)
+		req, err := mapChecked(t, m, tt.values, 5)
 		if err != nil {
 			t.Fatalf("Map(%q): %v", tt.values, err)
 		}
@@ -379,7 +379,7 @@ func TestSpecCLIExample(t *testing.T) {
 	}
 	// The default fills blank cells only: a priority the map does not know
 	// is reported, not quietly made moderate.
-	if _, err := m.Map([]string{"Unmapped priority", "1", "Body", "urgent", "", "", "", ""}, 5); !errors.Is(err, ErrUnmappedValue) {
+	if _, err := mapChecked(t, m, []string{"Unmapped priority", "1", "Body", "urgent", "", "", "", ""}, 5); !errors.Is(err, ErrUnmappedValue) {
 		t.Errorf("unmapped priority: err %v, want ErrUnmappedValue", err)
 	}
 	wantFields := []Binding{
@@ -425,7 +425,7 @@ func TestTemplates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req, err := m.Map(tt.values, 3)
+			req, err := mapChecked(t, m, tt.values, 3)
 			if tt.rule != nil {
 				fes := fieldErrors(t, err)
 				if len(fes) != 1 || !errors.Is(err, tt.rule) || fes[0].Column != tt.column {
@@ -484,7 +484,7 @@ fields:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := mustCompile(t, base+"  severity: "+tt.severity+"\n", header, Options{})
-			req, err := m.Map([]string{"s", tt.prio, tt.fallback}, 4)
+			req, err := mapChecked(t, m, []string{"s", tt.prio, tt.fallback}, 4)
 			if tt.rule != nil {
 				if !errors.Is(err, tt.rule) || !strings.Contains(err.Error(), tt.msg) {
 					t.Fatalf("err = %v, want %v containing %q", err, tt.rule, tt.msg)
@@ -521,7 +521,7 @@ provenance: true
 		{"", "X2", []string{"Old ticket: X2", "constant note", "imported from backlog.csv row 12"}},
 	}
 	for _, tt := range tests {
-		req, err := m.Map([]string{"t", "d", "minimal", "1", tt.comment, tt.ref}, 12)
+		req, err := mapChecked(t, m, []string{"t", "d", "minimal", "1", tt.comment, tt.ref}, 12)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -703,7 +703,7 @@ func TestTopics(t *testing.T) {
 			header := append([]string{"Title", "Description", "Severity"}, tt.header...)
 			values := append([]string{"t", "d", "minimal"}, tt.values...)
 			m := mustAuto(t, header, Options{Topics: tt.topics})
-			req, err := m.Map(values, 2)
+			req, err := mapChecked(t, m, values, 2)
 			if tt.rule != nil {
 				if !errors.Is(err, tt.rule) || !strings.Contains(err.Error(), tt.msg) {
 					t.Fatalf("err = %v, want %v containing\n%s", err, tt.rule, tt.msg)
@@ -797,7 +797,7 @@ func TestMapConcurrently(t *testing.T) {
 		go func() {
 			row := fullRow()
 			row[0] = strings.Repeat("t", i+1)
-			req, err := m.Map(row, i)
+			req, err := mapChecked(t, m, row, i)
 			if err != nil {
 				t.Error(err)
 			}
@@ -817,14 +817,14 @@ func TestKey(t *testing.T) {
 fields: {title: "{{Title}}", description: "{{Description}}", severity: "{{Severity}}", supportTopicId: "{{SupportTopicId}}"}
 key: "HD-{{Ticket ID}}"
 `, header, Options{File: "backlog.csv"})
-	req, err := m.Map([]string{" 417 ", "t", "d", "minimal", "1"}, 3)
+	req, err := mapChecked(t, m, []string{" 417 ", "t", "d", "minimal", "1"}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if req.Key != "HD-417" {
 		t.Errorf("Key = %q, want HD-417", req.Key)
 	}
-	_, err = m.Map([]string{"", "t", "d", "minimal", "1"}, 4)
+	_, err = mapChecked(t, m, []string{"", "t", "d", "minimal", "1"}, 4)
 	var fe *FieldError
 	if !errors.As(err, &fe) || fe.Field != "key" || fe.Column != "Ticket ID" || !errors.Is(err, ErrRequired) {
 		t.Errorf("empty key: err = %v, want a required FieldError on key naming column Ticket ID", err)

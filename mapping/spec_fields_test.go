@@ -39,7 +39,7 @@ provenance: true
 
 	row := []string{"000417", " Invoice wrong ", "Line one\nLine two", "p1", "billing and reservations", "Azure", "DZH318Z0BQ3Q",
 		"deutschland", "de-DE", "Jürgen", "Groß", "j.gross@contoso.example", "+49 30 1234567", "VIP", "2026-03-03"}
-	req, err := m.Map(row, 9)
+	req, err := mapChecked(t, m, row, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ provenance: true
 	// Blank language: --locale; unknown country: the "*" key drops it;
 	// no contact columns: no contact.
 	row = []string{"1", "s", "b", "", "Partner Center account", "", "", "Atlantis", " ", "", "", "", "", "", ""}
-	req, err = m.Map(row, 10)
+	req, err = mapChecked(t, m, row, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package mapping
 
 import (
+	"slices"
 	"strings"
+	"unsafe"
 )
 
 // A template is text with column references: "{{Subject}} ({{Ticket ID}})".
@@ -98,7 +100,13 @@ func (t *tmpl) col() int {
 // no value: a constant that is empty, or every referenced column blank
 // (literal text around empty values does not count, so "Ref: {{Ref}}"
 // is blank when Ref is).
-func (t *tmpl) render(values []string) (text string, blank bool) {
+//
+// A result joined from several parts is a new string, unless scratch is
+// not nil: then it is rendered at the end of *scratch and the result
+// refers to those bytes, so that Check allocates nothing. Such a result is
+// valid only until *scratch is reused; bytes already in it are never
+// overwritten by render.
+func (t *tmpl) render(values []string, scratch *[]byte) (text string, blank bool) {
 	if len(t.cols) == 0 {
 		return t.konst, t.konst == ""
 	}
@@ -116,6 +124,22 @@ func (t *tmpl) render(values []string) (text string, blank bool) {
 	}
 	if blank {
 		return "", true
+	}
+	if scratch != nil {
+		b := slices.Grow(*scratch, n)
+		start := len(b)
+		for _, p := range t.parts {
+			if p.col < 0 {
+				b = append(b, p.lit...)
+			} else {
+				b = append(b, cell(values, p.col)...)
+			}
+		}
+		*scratch = b
+		if len(b) == start {
+			return "", false
+		}
+		return strings.TrimSpace(unsafe.String(&b[start], len(b)-start)), false
 	}
 	var b strings.Builder
 	b.Grow(n)

@@ -64,7 +64,11 @@ func TestTopicValidationWithStringIDsFromTheClient(t *testing.T) {
 		{"32400000", "", "", "support topic 32400000 is not in the service's list of 3 topics"},
 		{"", "Licensing", "", `"Licensing" is not a support topic name`},
 	} {
-		req, err := m.Map([]string{"t", "d", "minimal", tt.id, tt.name}, 2)
+		row := []string{"t", "d", "minimal", tt.id, tt.name}
+		req, err := m.Map(row, 2)
+		if cerr := m.Check(row, 2); (cerr == nil) != (err == nil) || err != nil && cerr.Error() != err.Error() {
+			t.Errorf("id %q name %q: Check says %v, Map %v", tt.id, tt.name, cerr, err)
+		}
 		switch {
 		case tt.want == "":
 			if !errors.Is(err, mapping.ErrUnknownTopic) || !strings.Contains(err.Error(), tt.msg) {

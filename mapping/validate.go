@@ -10,62 +10,73 @@ import (
 	"github.com/srimport/srimport/wire"
 )
 
-// check validates a field's value and returns it normalised (severity as
-// its wire name, countryCode upper-case). Empty values pass except for the
+// check validates a field's value. Empty values pass except for the
 // required title, description and severity; whether a support topic is
-// given at all is Map's concern.
-func (m *Mapper) check(id fieldID, v string) (string, *ruleError) {
+// given at all is Map's concern. It allocates only the error it returns.
+func (m *Mapper) check(id fieldID, v string) *ruleError {
 	switch id {
 	case fTitle, fDescription, fSeverity:
 		if v == "" {
-			return "", newRule(ErrRequired, "required, but empty")
+			return newRule(ErrRequired, "required, but empty")
 		}
 	}
 	if v == "" {
-		return "", nil
+		return nil
 	}
 	switch id {
 	case fTitle:
-		return v, tooLong(v, maxTitle, "a title")
+		return tooLong(v, maxTitle, "a title")
 	case fDescription:
-		return v, tooLong(v, maxDescription, "a description")
+		return tooLong(v, maxDescription, "a description")
 	case fSeverity:
-		s, ok := parseSeverity(v)
-		if !ok {
-			return "", newRule(ErrSeverity, quote(v)+" is not a severity; use critical, moderate or minimal")
+		if _, ok := parseSeverity(v); !ok {
+			return newRule(ErrSeverity, quote(v)+" is not a severity; use critical, moderate or minimal")
 		}
-		return s.String(), nil
 	case fTopicID:
 		if !validTopicID(v) {
 			msg := quote(v) + " is not a support topic id: expected 1 to 19 digits, such as 32451178"
 			if m.topics != nil {
-				if ids := m.topics.byName[foldName(v)]; len(ids) > 0 {
+				if ids := m.topics.named(v); len(ids) > 0 {
 					msg += "; it is the name of topic " + strconv.FormatInt(m.topics.list[ids[0]].ID, 10) + ": map the column to supportTopicName, or give the id"
 				}
 			}
-			return "", newRule(ErrTopicFormat, msg)
+			return newRule(ErrTopicFormat, msg)
 		}
 		if m.topics != nil {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if _, ok := m.topics.byID[n]; err != nil || !ok {
-				return "", newRule(ErrUnknownTopic, "support topic "+v+" is not in the service's list of "+strconv.Itoa(len(m.topics.list))+" topics; check the id")
+				return newRule(ErrUnknownTopic, "support topic "+v+" is not in the service's list of "+strconv.Itoa(len(m.topics.list))+" topics; check the id")
 			}
 		}
 	case fCountry:
 		if len(v) != 2 || !isLetter(v[0]) || !isLetter(v[1]) {
-			return "", newRule(ErrCountry, quote(v)+" is not a two-letter country code (ISO 3166-1 alpha-2) such as US, DE or JP")
+			return newRule(ErrCountry, quote(v)+" is not a two-letter country code (ISO 3166-1 alpha-2) such as US, DE or JP")
 		}
-		return strings.ToUpper(v), nil
 	case fLocale:
 		if !validLocale(v) {
-			return "", newRule(ErrLocale, quote(v)+" is not a locale; use a language tag such as en-US, de-DE or pt-BR")
+			return newRule(ErrLocale, quote(v)+" is not a locale; use a language tag such as en-US, de-DE or pt-BR")
 		}
 	case fEmail:
 		if !validEmail(v) {
-			return "", newRule(ErrEmail, quote(v)+" is not an email address; expected one address of the form name@domain")
+			return newRule(ErrEmail, quote(v)+" is not an email address; expected one address of the form name@domain")
 		}
 	}
-	return v, nil
+	return nil
+}
+
+// normal returns a checked value in the form it is sent: severity as its
+// wire name, countryCode upper-case; other fields as they are.
+func normal(id fieldID, v string) string {
+	switch {
+	case v == "":
+	case id == fSeverity:
+		if s, ok := parseSeverity(v); ok {
+			return s.String()
+		}
+	case id == fCountry:
+		return strings.ToUpper(v)
+	}
+	return v
 }
 
 // tooLong reports a text longer than max characters.
@@ -184,9 +195,21 @@ func newTopicIndex(topics []wire.SupportTopic) *topicIndex {
 
 func foldName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// named returns the positions of the topics called name, ignoring case
+// and surrounding space; it allocates nothing for a name of up to 128
+// bytes.
+func (ti *topicIndex) named(name string) []int {
+	var buf [128]byte
+	b := buf[:0]
+	for _, r := range strings.TrimSpace(name) {
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+	}
+	return ti.byName[string(b)]
+}
+
 // resolve returns the id and the listed name of the topic called name.
 func (ti *topicIndex) resolve(name string) (id, canonical string, err *ruleError) {
-	ids := ti.byName[foldName(name)]
+	ids := ti.named(name)
 	switch len(ids) {
 	case 1:
 		t := ti.list[ids[0]]
@@ -236,12 +259,25 @@ func isSeverityName(v string) bool {
 // keys are indexed and checked for duplicates by it, so that the index,
 // the linear search and the duplicate check agree on what "ignoring case"
 // means.
-func foldKey(s string) string {
-	return strings.Map(func(r rune) rune {
+func foldKey(s string) string { return string(appendFoldKey(nil, s)) }
+
+// appendFoldKey appends foldKey(s) to dst.
+func appendFoldKey(dst []byte, s string) []byte {
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			// An ASCII letter's case orbit is its two ASCII forms, plus
+			// U+212A for k and U+017F for s: the upper-case form is least.
+			if 'a' <= r && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			dst = append(dst, byte(r))
+			continue
+		}
 		least := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
 			least = min(least, f)
 		}
-		return least
-	}, s)
+		dst = utf8.AppendRune(dst, least)
+	}
+	return dst
 }
