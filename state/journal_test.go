@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -295,6 +296,42 @@ func TestLookupSeesAnotherRunsIngest(t *testing.T) {
 	}
 	if got, ok := lookup(t, r2, "x"); !ok || got.ServiceRequestID != "SR-X" {
 		t.Fatalf("Lookup(x) after the other run's Close = %+v, %v", got, ok)
+	}
+}
+
+// TestLookupSeesAnotherStoresIngest: a run that began on an empty target,
+// and so skips its queries, still sees what another process (here another
+// Store on the same directory) ingests while it goes, within the snapshot
+// age.
+func TestLookupSeesAnotherStoresIngest(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	mine := begin(t, openStore(t, dir), "tgt")
+	if _, ok := lookup(t, mine, "x"); ok {
+		t.Fatal("Lookup(x) found an entry in an empty target")
+	}
+	other := begin(t, openStore(t, dir), "tgt")
+	e := rowEntry(0, "x", importer.StateCreated, reports.Created)
+	e.ServiceRequestID = "SR-X"
+	if err := other.Write(ctx, e, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, ok := lookup(t, mine, "x")
+		if ok {
+			if got.ServiceRequestID != "SR-X" {
+				t.Fatalf("Lookup(x) = %+v", got)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Lookup(x) never saw the other store's ingest")
+		}
+		runtime.Gosched()
 	}
 }
 

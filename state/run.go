@@ -78,7 +78,8 @@ type Run struct {
 	watch   map[string]importer.Entry
 	overlay map[string]importer.Entry
 
-	snap snapshot // Lookup's
+	snap  snapshot   // Lookup's
+	empty emptyCheck // Lookup's
 
 	// end guards the log's ingestion.
 	end      sync.Mutex
@@ -148,6 +149,9 @@ func (r *Run) Lookup(ctx context.Context, identity string) (importer.Entry, bool
 	// A lookup takes microseconds: it is not worth database/sql's
 	// goroutine per query that watches a context that can end.
 	ctx = context.WithoutCancel(ctx)
+	if r.empty.holds(ctx, r.s, r.target) {
+		return importer.Entry{}, false, nil
+	}
 	var (
 		e       = importer.Entry{Identity: identity}
 		state   string
@@ -180,6 +184,42 @@ func (r *Run) Lookup(ctx context.Context, identity string) (importer.Entry, bool
 		return importer.Entry{}, false, fmt.Errorf("state: look up %s: updated: %w", identity, err)
 	}
 	return e, true, nil
+}
+
+// emptyCheck is whether the target has no history at all, as of when it
+// was checked: a first import into a target then makes no query per
+// row. It is checked again as often as the snapshot is renewed, so that
+// what another process's run ingests shows as soon.
+type emptyCheck struct {
+	mu      sync.Mutex
+	empty   bool
+	at      time.Time
+	ingests uint64 // the Store's ingests when it was checked
+}
+
+// holds reports whether the target held nothing when last checked,
+// checking again when that is older than snapshotAge or the Store has
+// ingested a log since. A failed check says no: the lookup then runs and
+// reports the failure.
+func (c *emptyCheck) holds(ctx context.Context, s *Store, target string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := s.ingests.Load()
+	if !c.at.IsZero() && time.Since(c.at) <= snapshotAge && c.ingests == n {
+		return c.empty
+	}
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM items WHERE target = ? LIMIT 1`, target).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		c.empty = true
+	case err != nil:
+		return false
+	default:
+		c.empty = false
+	}
+	c.at, c.ingests = time.Now(), n
+	return c.empty
 }
 
 // snapshot is a read transaction that Lookup reuses: beginning and ending
