@@ -126,14 +126,15 @@ func newCSV(r io.Reader, closer io.Closer, opts Options, fallback rune) (*csvRea
 		return nil, err
 	}
 	c.src = &countingReader{r: text, c: c}
-	c.br = bufio.NewReaderSize(c.src, 64<<10)
+	c.br = bufio.NewReaderSize(c.src, 1<<20)
 	if err := c.prelude(opts, fallback); err != nil {
 		return nil, err
 	}
 	c.r = csv.NewReader(c.br) // c.br is large enough for csv to use it as is
 	c.r.Comma = c.comma
 	c.r.FieldsPerRecord = -1
-	c.r.ReuseRecord = true // Next copies the record into a new slice
+	// Each record is a new slice, which becomes the row's Values as it
+	// is when it has the header's width.
 	if err := c.readHeader(); err != nil {
 		return nil, err
 	}
@@ -258,7 +259,7 @@ func (c *csvReader) readHeader() error {
 	if lastNonBlank(rec) < 0 {
 		return fmt.Errorf("%w: line %d holds no column names", ErrNoHeader, line+c.lineOff)
 	}
-	if err := c.checkText(rec, "header"); err != nil {
+	if err := c.checkText(rec, 0); err != nil {
 		return err
 	}
 	c.header = headerNames(rec)
@@ -367,7 +368,7 @@ func (c *csvReader) read() (row Row, fields int, empty bool, err error) {
 	row.Values = c.values(rec)
 	row.Err = c.fieldCountErr(line, len(rec))
 	if row.Err == nil {
-		row.Err = c.checkText(rec, "row "+strconv.Itoa(c.num))
+		row.Err = c.checkText(rec, c.num)
 	}
 	return row, len(rec), false, nil
 }
@@ -390,9 +391,9 @@ func (c *csvReader) recordEnd(rec []string) int {
 }
 
 // checkText returns the error for the record just read, rec, when it holds
-// text not valid in the file's encoding; what names it ("header",
-// "row 5").
-func (c *csvReader) checkText(rec []string, what string) error {
+// text not valid in the file's encoding; num is its row number, 0 for the
+// header.
+func (c *csvReader) checkText(rec []string, num int) error {
 	switch c.enc.kind {
 	case kindUTF8:
 		at, bad := c.loc.firstBad(c.skipped + c.mark)
@@ -409,17 +410,25 @@ func (c *csvReader) checkText(rec []string, what string) error {
 				where = fmt.Sprintf(" at byte offset %d", c.base+at)
 			}
 			return fmt.Errorf("%s, %s: byte 0x%02X%s: %w; the file is probably in another encoding: run again with --encoding windows-1252 (Excel's \"CSV\" on Western Windows) or the file's encoding, or save it as \"CSV UTF-8\"",
-				what, c.column(i), f[j], where, ErrEncoding)
+				recordName(num), c.column(i), f[j], where, ErrEncoding)
 		}
 	case kindLegacy:
 		for i, f := range rec {
 			if strings.ContainsRune(f, utf8.RuneError) {
-				return fmt.Errorf("%s, %s: %w", what, c.column(i), &textError{fmt.Sprintf(
+				return fmt.Errorf("%s, %s: %w", recordName(num), c.column(i), &textError{fmt.Sprintf(
 					"a byte is not defined in %s (it would read as U+FFFD); the file is probably in another encoding: check --encoding", c.enc.name)})
 			}
 		}
 	}
 	return nil
+}
+
+// recordName names record num in messages: "row 5", or "header" for 0.
+func recordName(num int) string {
+	if num == 0 {
+		return "header"
+	}
+	return "row " + strconv.Itoa(num)
 }
 
 // column describes field i of the record just read, for messages.
@@ -448,9 +457,13 @@ func invalidUTF8(s string) int {
 	return -1
 }
 
-// values copies rec, whose slice the csv.Reader reuses, padded or cut to
-// the header's width.
+// values returns rec, a record the csv.Reader will not touch again, as a
+// row's Values: as it is when it has the header's width, else a copy
+// padded or cut to that width.
 func (c *csvReader) values(rec []string) []string {
+	if len(rec) == len(c.header) {
+		return rec
+	}
 	v := make([]string, len(c.header))
 	copy(v, rec)
 	return v

@@ -295,7 +295,9 @@ func TestCSVUnclosedQuoteIsFatal(t *testing.T) {
 }
 
 func TestCSVRecordSizeLimit(t *testing.T) {
-	in := "A,B\n1,2\n3,\"" + strings.Repeat("long line\n", 50000) + "\"\n"
+	// Longer than the reader's buffer, so that the limit is met while
+	// reading.
+	in := "A,B\n1,2\n3,\"" + strings.Repeat("long line\n", 200000) + "\"\n"
 	rd, err := newCSV(strings.NewReader(in), nil, Options{}, 0)
 	if err != nil {
 		t.Fatal(err)
