@@ -3,6 +3,7 @@ package mapping
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -155,8 +156,17 @@ func (t *tmpl) render(values []string, scratch *[]byte) (text string, blank bool
 
 // cell returns column i's trimmed value; "" when the row is short.
 func cell(values []string, i int) string {
-	if i < len(values) {
-		return strings.TrimSpace(values[i])
+	if i >= len(values) {
+		return ""
 	}
-	return ""
+	v := values[i]
+	if n := len(v); n > 0 && isText(v[0]) && isText(v[n-1]) {
+		return v // the common case, without a call
+	}
+	return strings.TrimSpace(v)
 }
+
+// isText reports whether b is an ASCII byte that is not white space:
+// bytes from '!' to '~' (the non-ASCII spaces, such as U+00A0, start with
+// a byte above them).
+func isText(b byte) bool { return ' ' < b && b < utf8.RuneSelf }

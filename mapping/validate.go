@@ -94,6 +94,14 @@ func tooLong(v string, max int, what string) *ruleError {
 // parseSeverity accepts critical, moderate and minimal in any case, or 1 to
 // 3; never unknown (0).
 func parseSeverity(v string) (wire.Severity, bool) {
+	switch v { // the names as the service writes them, without folding
+	case "critical":
+		return wire.SeverityCritical, true
+	case "moderate":
+		return wire.SeverityModerate, true
+	case "minimal":
+		return wire.SeverityMinimal, true
+	}
 	s, ok := wire.ParseSeverity(v)
 	return s, ok && s != wire.SeverityUnknown
 }
@@ -167,7 +175,9 @@ func validEmail(v string) bool {
 				return false
 			}
 			at = i
-		case c <= ' ' || c == 0x7f || strings.IndexByte(",;<>()[]\"\\", c) >= 0:
+		case c <= ' ' || c == 0x7f:
+			return false
+		case c == ',' || c == ';' || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' || c == ']' || c == '"' || c == '\\':
 			return false
 		}
 	}
