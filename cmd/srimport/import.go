@@ -28,6 +28,7 @@ const (
 type importOptions struct {
 	inputOptions
 	authOptions
+	watchOptions
 	baseURL     string
 	sandbox     bool
 	workers     int
@@ -91,6 +92,7 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 	}
 	o.inputOptions.addFlags(cmd, getenv)
 	o.authOptions.addFlags(cmd, getenv)
+	o.watchOptions.addFlags(cmd, getenv)
 	f := cmd.Flags()
 	f.StringVar(&o.report, "report", "", "report file (.csv), written beside and renamed into place at the end; default FILE.report.csv")
 	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "API base URL ($SRIMPORT_BASE_URL)")
@@ -141,7 +143,23 @@ func (o *importOptions) check(file, report string) error {
 	return o.checkReport(file, report)
 }
 
-func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, file string) error {
+func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, file string) (err error) {
+	if err := o.watchOptions.check(); err != nil {
+		return err
+	}
+	w := newWatch(io, o)
+	var sum importer.Summary
+	// Every run that gets this far leaves its metrics, failed and
+	// interrupted ones included.
+	defer func() {
+		if merr := w.writeMetrics(sum, exitCode(err)); merr != nil {
+			if err == nil {
+				err = merr
+				return
+			}
+			fmt.Fprintf(io.err, "srimport: %v\n", merr)
+		}
+	}()
 	report := o.report
 	if report == "" {
 		report = reports.DefaultPath(file)
@@ -154,7 +172,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		ctx, cancel = context.WithTimeoutCause(ctx, o.maxDuration, errMaxDuration)
 		defer cancel()
 	}
-	logger := newLogger(io.err, o.verbose)
+	logger := w.logger
 	baseURL, cred := o.baseURL, credential{}
 	if o.sandbox {
 		em := emulator.New(emulator.Config{})
@@ -163,7 +181,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 			return fmt.Errorf("start sandbox: %w", err)
 		}
 		defer em.Close()
-		fmt.Fprintf(io.err, "sandbox: built-in emulator at %s\n", url)
+		fmt.Fprintf(w.notices, "sandbox: built-in emulator at %s\n", url)
 		baseURL, cred = url, credential{src: client.StaticToken("sandbox-" + uuid.NewString())}
 	} else {
 		c, err := o.credentials()
@@ -183,6 +201,8 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		UserAgent:          "srimport/" + version(),
 		NoRetryAfterEffect: o.inDoubt == "settle",
 		OnAttempt:          breaker.Attempt,
+		Observe:            w.attempt,
+		OnPause:            w.paused,
 	})
 	if err != nil {
 		return err
@@ -200,13 +220,14 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		logger.Debug("support topics unavailable; topic ids are checked by the service only", "err", err)
 		topics = nil
 	}
-	p, err := o.open(io.err, file, topics)
+	p, err := o.open(w.notices, file, topics)
 	if err != nil {
 		return err
 	}
 	cfg := importer.Config{
 		Workers: o.workers, Creator: c, Lister: c, Force: o.force,
 		Reposts: o.retries, Grace: o.grace, Abort: sig.abort, Breaker: breaker,
+		Observer: w.observer(),
 	}
 	if o.inDoubt == "retry" {
 		cfg.InDoubt = importer.Retry
@@ -221,7 +242,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 	}
 	var h *history
 	if !o.sandbox {
-		h, err = openHistory(ctx, io.err, o, file, target(ctx, baseURL, o.tenant, token), p.mapper.Keyed())
+		h, err = openHistory(ctx, w.notices, o, file, target(ctx, baseURL, o.tenant, token), p.mapper.Keyed())
 		if err != nil {
 			p.src.Close()
 			return err
@@ -229,7 +250,10 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		defer h.close()
 		cfg.Journal, cfg.RunID = h.run, h.run.ID()
 	}
-	sum, runErr := p.run(ctx, cfg, report, io.err)
+	w.start(ctx, file, c.Rate)
+	var runErr error
+	sum, runErr = p.run(ctx, cfg, report, w.notices)
+	w.stop()
 	result := &runResult{sum: sum, err: authHint(runErr, cred)}
 	code := exitCode(result)
 	if h != nil {
@@ -241,10 +265,15 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 	if rt, ok := cred.src.(*client.RefreshToken); ok && rt.RotateErr() != nil {
 		fmt.Fprintf(io.err, "srimport: warning: the rotated refresh token could not be saved (%v); the next run will use the old one, which the authority may refuse\n", rt.RotateErr())
 	}
-	printSummary(io.out, "imported", sum, report)
-	if h != nil {
-		fmt.Fprintf(io.out, "run %d recorded in %s\n", h.run.ID(), h.store.Path())
+	snap := w.stats.Snapshot()
+	if !o.quiet {
+		printRunSummary(io.out, "imported", sum, report, sentPerSecond(sum, snap))
+		printRequests(io.out, snap)
+		if h != nil {
+			fmt.Fprintf(io.out, "run %d recorded in %s\n", h.run.ID(), h.store.Path())
+		}
 	}
+	o.watched = &watched{snap: snap, began: w.began}
 	if err := o.writeSummary(sum, file, report, code); err != nil {
 		if result.err == nil && code == exitOK {
 			return err

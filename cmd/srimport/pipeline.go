@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ import (
 	"github.com/srimport/srimport/importer"
 	"github.com/srimport/srimport/input"
 	"github.com/srimport/srimport/mapping"
+	"github.com/srimport/srimport/progress"
 	"github.com/srimport/srimport/reports"
 )
 
@@ -35,6 +37,13 @@ type inputOptions struct {
 	retryFrom string // import only
 	summary   string
 	verbose   bool
+	watched   *watched // import: what the run's watch counted, for the summary
+}
+
+// watched is what an import's watch counted, for its summary.
+type watched struct {
+	snap  progress.Snapshot
+	began time.Time
 }
 
 func (o *inputOptions) addFlags(cmd *cobra.Command, getenv env) {
@@ -246,9 +255,15 @@ func (discard) Flush() error               { return nil }
 func (discard) Close() error               { return nil }
 
 // writeSummary writes the run summary as JSON when --summary is set.
+// rowsPerSecond counts the rows sent (import) or the rows with an outcome
+// (validate): not the rows left pending, which took no time.
 func (o *inputOptions) writeSummary(sum importer.Summary, file, report string, code int) error {
 	if o.summary == "" {
 		return nil
+	}
+	type watchedFields struct {
+		WallSeconds float64 `json:"wallSeconds"`
+		progress.Snapshot
 	}
 	doc := struct {
 		Input     string  `json:"input"`
@@ -257,7 +272,12 @@ func (o *inputOptions) writeSummary(sum importer.Summary, file, report string, c
 		Seconds   float64 `json:"seconds"`
 		RowsPerSe float64 `json:"rowsPerSecond"`
 		importer.Summary
-	}{file, report, code, sum.Duration().Seconds(), sum.RowsPerSecond(), sum}
+		*watchedFields
+	}{file, report, code, sum.Duration().Seconds(), donePerSecond(sum), sum, nil}
+	if w := o.watched; w != nil {
+		doc.RowsPerSe = sentPerSecond(sum, w.snap)
+		doc.watchedFields = &watchedFields{time.Since(w.began).Seconds(), w.snap}
+	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
@@ -271,6 +291,24 @@ func (o *inputOptions) writeSummary(sum importer.Summary, file, report string, c
 		return fmt.Errorf("summary: %w", err)
 	}
 	return nil
+}
+
+// donePerSecond is the rate of the rows that reached an outcome.
+func donePerSecond(sum importer.Summary) float64 {
+	d := sum.Duration().Seconds()
+	if d <= 0 {
+		return 0
+	}
+	return float64(sum.Rows-sum.Counts[reports.Pending]) / d
+}
+
+// sentPerSecond is the rate of the rows an import sent.
+func sentPerSecond(sum importer.Summary, snap progress.Snapshot) float64 {
+	d := sum.Duration().Seconds()
+	if d <= 0 {
+		return 0
+	}
+	return float64(snap.Sent) / d
 }
 
 // statusCounts lists the non-zero counts in report order, such as
@@ -294,8 +332,13 @@ func reportFormat(flag, path string) error {
 	return nil
 }
 
-// printSummary prints the human summary of a run.
+// printSummary prints the human summary of a validation.
 func printSummary(w io.Writer, verb string, sum importer.Summary, report string) {
+	printRunSummary(w, verb, sum, report, donePerSecond(sum))
+}
+
+// printRunSummary prints the human summary of a run, with its rows/s.
+func printRunSummary(w io.Writer, verb string, sum importer.Summary, report string, perSecond float64) {
 	counts := statusCounts(sum.Counts)
 	if counts == "" {
 		counts = "nothing to do"
@@ -304,8 +347,27 @@ func printSummary(w io.Writer, verb string, sum importer.Summary, report string)
 	if sum.GhostRows > 0 {
 		fmt.Fprintf(w, " (%d trailing empty rows ignored)", sum.GhostRows)
 	}
-	fmt.Fprintf(w, " in %.2fs (%.0f rows/s)\n", sum.Duration().Seconds(), sum.RowsPerSecond())
+	fmt.Fprintf(w, " in %.2fs (%.0f rows/s)\n", sum.Duration().Seconds(), perSecond)
 	if report != "" {
 		fmt.Fprintf(w, "report: %s\n", report)
 	}
+}
+
+// printRequests prints what an import's rows cost in requests, when it
+// sent any: "sent 304 rows in 350 requests (46 retries, 40 answered 429);
+// latency p50 120 ms, p95 310 ms, p99 800 ms".
+func printRequests(w io.Writer, snap progress.Snapshot) {
+	if snap.Sent == 0 {
+		return
+	}
+	fmt.Fprintf(w, "sent %d rows in %d requests (%d retries, %d answered 429); latency p50 %s, p95 %s, p99 %s\n",
+		snap.Sent, snap.Requests, snap.Retries, snap.Throttled,
+		formatMs(snap.Latency.P50), formatMs(snap.Latency.P95), formatMs(snap.Latency.P99))
+}
+
+func formatMs(ms float64) string {
+	if ms < 10 {
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return fmt.Sprintf("%.0f ms", ms)
 }

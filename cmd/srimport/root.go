@@ -231,12 +231,19 @@ func args(check cobra.PositionalArgs) cobra.PositionalArgs {
 	}
 }
 
-// newLogger returns the diagnostics logger: debug level with -v, else
-// warnings only.
-func newLogger(w io.Writer, verbose bool) *slog.Logger {
+// newLogger returns the diagnostics logger, in format (text or json):
+// debug level with -v, else warnings, or errors only when quiet.
+func newLogger(w io.Writer, verbose bool, format string, quiet bool) *slog.Logger {
 	level := slog.LevelWarn
-	if verbose {
+	switch {
+	case verbose:
 		level = slog.LevelDebug
+	case quiet:
+		level = slog.LevelError
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
