@@ -35,7 +35,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hashicorp/go-retryablehttp"
-	"golang.org/x/time/rate"
 )
 
 // TokenSource supplies the bearer token for each attempt. It is called once
@@ -147,7 +146,7 @@ type Client struct {
 	maxPages int
 	// noRetryAfterEffect is Config.NoRetryAfterEffect.
 	noRetryAfterEffect bool
-	rate               float64
+	pace               *pacer
 }
 
 // ListOptions selects a page of service requests.
@@ -170,14 +169,11 @@ func New(cfg Config) (*Client, error) {
 	case cfg.Workers < 0, cfg.Rate < 0, cfg.Retries < 0, cfg.RetryWaitMin < 0, cfg.RetryWaitMax < 0, cfg.AttemptTimeout < 0:
 		return nil, errors.New("client: Workers, Rate, Retries, RetryWaitMin, RetryWaitMax and AttemptTimeout cannot be negative")
 	}
-	var lim waiter
-	if cfg.Rate > 0 {
-		lim = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
-	}
-	return newClient(cfg, base, lim), nil
+	return newClient(cfg, base, nil), nil
 }
 
-// newClient builds the transport stack; lim may be nil (no rate limit).
+// newClient builds the transport stack; lim, when not nil, stands in for
+// the pacer's wait (the pacer still hears of every attempt).
 func newClient(cfg Config, base string, lim waiter) *Client {
 	if cfg.Workers == 0 {
 		cfg.Workers = DefaultWorkers
@@ -198,20 +194,24 @@ func newClient(cfg Config, base string, lim waiter) *Client {
 	if cfg.Locale == "" {
 		cfg.Locale = DefaultLocale
 	}
-	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages, noRetryAfterEffect: cfg.NoRetryAfterEffect, rate: cfg.Rate}
+	giveUp := cfg.ThrottleGiveUp
+	if giveUp == 0 {
+		giveUp = DefaultThrottleGiveUp
+	}
+	c := &Client{base: base, locale: cfg.Locale, maxPages: defaultMaxPages, noRetryAfterEffect: cfg.NoRetryAfterEffect}
 
 	rt := cfg.Transport
 	if rt == nil {
 		t := newBaseTransport(cfg.Workers)
 		rt, c.idle = t, t
 	}
-	rt = &bufferTransport{next: rt, max: maxBody}
-	rt = &attemptTransport{next: rt, log: cfg.Logger, onAttempt: cfg.OnAttempt}
-	rt = &headerTransport{next: rt, tokens: cfg.Token, userAgent: cfg.UserAgent, locale: cfg.Locale}
-	rt = &timeoutTransport{next: rt, d: cfg.AttemptTimeout}
-	if lim != nil {
-		rt = &limitTransport{next: rt, lim: lim}
+	c.pace = newPacer(time.Now(), cfg.Rate, giveUp, cfg.OnPause)
+	if lim == nil {
+		lim = c.pace
 	}
+	rt = &attemptTransport{next: rt, lim: lim, pace: c.pace, tokens: cfg.Token, userAgent: cfg.UserAgent, locale: cfg.Locale,
+		timeout: cfg.AttemptTimeout, max: maxBody, waitMin: cfg.RetryWaitMin, waitMax: cfg.RetryWaitMax,
+		log: cfg.Logger, onAttempt: cfg.OnAttempt, observe: cfg.Observe}
 	if r, ok := cfg.Token.(Renewer); ok {
 		rt = &renewTransport{next: rt, tokens: r}
 	}
@@ -230,7 +230,9 @@ func newClient(cfg Config, base string, lim waiter) *Client {
 		Backoff:      backoff,
 		ErrorHandler: keepLastResponse,
 	}
-	if cfg.Logger != nil { // a nil Logger field keeps retryablehttp silent
+	// A nil Logger field keeps retryablehttp silent: it would log (and
+	// format) a line per attempt otherwise.
+	if cfg.Logger != nil && cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
 		c.rc.Logger = retryLogger{cfg.Logger.With("component", "retryablehttp")}
 	}
 	return c
@@ -342,7 +344,7 @@ func createdID(body []byte) (string, error) {
 // per second; 0 means no limit is in force (no Config.Rate and no
 // throttling seen yet).
 func (c *Client) Rate() float64 {
-	return c.rate
+	return c.pace.Rate()
 }
 
 // Get returns the service request with the given id.
@@ -530,8 +532,10 @@ func (c *Client) do(ctx context.Context, r request) (*result, error) {
 		return nil, fail(st, errors.New("no response"))
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body) // in memory already: bufferTransport read it
-	if err != nil {
+	var b []byte
+	if bb, ok := resp.Body.(*bufferedBody); ok {
+		b = bb.bytes() // read by the attempt layer: no copy
+	} else if b, err = io.ReadAll(resp.Body); err != nil {
 		return nil, fail(st, fmt.Errorf("read response body: %w", err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -235,7 +235,9 @@ func TestRetryPolicy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv, s := newServer(t, tt.replies...)
-			c, logs := newTestClient(t, srv.URL, nil)
+			// Every 429 spends a retry, as when the Client gives up on
+			// throttling (TestThrottle* cover waiting 429s out).
+			c, logs := newTestClient(t, srv.URL, func(c *Config) { c.ThrottleGiveUp = -1 })
 			ctx, attempts := CountAttempts(context.Background())
 			_, err := c.Create(ctx, "en-US", sampleSR(), "rid-"+tt.name)
 			if got := int64(len(s.Hits())); got != tt.attempts || attempts.Load() != tt.attempts {
@@ -390,6 +392,7 @@ func TestCancelDuringBackoff(t *testing.T) {
 			c, _ := newTestClient(t, srv.URL, func(c *Config) {
 				c.RetryWaitMin, c.RetryWaitMax = 10*time.Minute, 10*time.Minute
 				c.Logger = slog.New(h)
+				c.ThrottleGiveUp = -1 // the 429 goes to the retry layer's backoff
 			})
 			done := make(chan error, 1)
 			go func() {
@@ -857,33 +860,39 @@ func TestTransportDefaults(t *testing.T) {
 		t.Errorf("http.Client.Timeout %v: the attempt timeout lives below the limiter", c.rc.HTTPClient.Timeout)
 	}
 
-	// The stack, outermost first, with a limiter when Rate > 0.
+	// The stack, outermost first.
 	c, err = New(Config{BaseURL: "http://127.0.0.1:4311", Token: StaticToken("t"), Rate: 5, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.rc.Logger != nil {
+		t.Errorf("retryablehttp logger %T with a Logger not enabled at Debug: want none", c.rc.Logger)
+	}
+	if c.Rate() != 5 {
+		t.Errorf("Rate() = %g, want 5", c.Rate())
+	}
+	debug := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err = New(Config{BaseURL: "http://127.0.0.1:4311", Token: StaticToken("t"), Logger: debug})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := c.rc.Logger.(retryLogger); !ok {
 		t.Errorf("retryablehttp logger %T, want the slog adapter", c.rc.Logger)
 	}
+	if c.Rate() != 0 {
+		t.Errorf("Rate() = %g without Config.Rate, want 0", c.Rate())
+	}
 	var layers []string
 	for rt := c.rc.HTTPClient.Transport; rt != nil; {
 		layers = append(layers, fmt.Sprintf("%T", rt))
 		switch l := rt.(type) {
-		case *limitTransport:
-			rt = l.next
-		case *timeoutTransport:
-			rt = l.next
-		case *headerTransport:
-			rt = l.next
 		case *attemptTransport:
-			rt = l.next
-		case *bufferTransport:
 			rt = l.next
 		default:
 			rt = nil
 		}
 	}
-	want := "*client.limitTransport *client.timeoutTransport *client.headerTransport *client.attemptTransport *client.bufferTransport *http.Transport"
+	want := "*client.attemptTransport *http.Transport"
 	if got := strings.Join(layers, " "); got != want {
 		t.Errorf("stack %s\nwant  %s", got, want)
 	}

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -29,22 +28,24 @@ const (
 // The transport stack, outermost first:
 //
 //	retryablehttp.Client  retries, backoff, Retry-After; the same MS-RequestId on every attempt
-//	  http.Client         no redirects; no timeout of its own (timeoutTransport has it)
+//	  http.Client         no redirects; no timeout of its own (attemptTransport has it)
 //	  renewTransport      after a 401, renews the token and resends (only when Config.Token is a Renewer)
-//	  limitTransport      one rate token per attempt (only when Config.Rate > 0)
-//	  timeoutTransport    Config.AttemptTimeout, which the limiter wait does not eat into
-//	  headerTransport     bearer token, Accept, Content-Type, X-Locale, User-Agent, MS-CorrelationId
-//	  attemptTransport    counts the attempt, records whether it may have taken effect, tells OnAttempt, logs it
-//	  bufferTransport     reads the whole body, so a truncated one fails the attempt
+//	  attemptTransport    per attempt: waits for the pacer (pace.go); sets the bearer token, Accept,
+//	                      Content-Type, X-Locale, User-Agent, MS-CorrelationId; bounds it by
+//	                      Config.AttemptTimeout, which the pacer's wait does not eat into; counts it;
+//	                      reads the whole body, so a truncated one fails the attempt; tells the call's
+//	                      state, OnAttempt, Observe, the pacer and the log. Waits out 429s and resends.
 //	  base                *http.Transport sized for Config.Workers, or Config.Transport
+//
+// One layer rather than four: each layer cost a request copy or a context,
+// and BenchmarkCreateBody measured the merge (see the commit that made it).
 
 type ctxKey int
 
 const (
 	attemptsKey ctxKey = iota // *atomic.Int64 from CountAttempts
 	stateKey                  // *callState of the Client call under way
-	callerKey                 // the context.Context of the call, above the attempt timeout
-	sentKey                   // *sentToken: where headerTransport notes the token it sent
+	sentKey                   // *sentToken: where attemptTransport notes the token it sent
 )
 
 // CountAttempts returns a context under which every HTTP attempt made by
@@ -101,57 +102,101 @@ func newBaseTransport(workers int) *http.Transport {
 }
 
 // waiter is the part of *rate.Limiter the stack uses.
+// waiter is what the attempt layer waits on before each attempt: the
+// Client's pacer, or a test's stand-in.
 type waiter interface {
 	Wait(ctx context.Context) error
 }
 
-// limitTransport spends one limiter token per attempt.
-type limitTransport struct {
-	next http.RoundTripper
-	lim  waiter
-}
+// sentToken is where the attempt layer notes the token of an attempt, for
+// renewTransport.
+type sentToken struct{ token string }
 
-func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.lim.Wait(req.Context()); err != nil {
-		closeBody(req)
-		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		return nil, &limitError{err} // the deadline would pass before a token arrives
-	}
-	return t.next.RoundTrip(req)
-}
-
-// timeoutTransport bounds one attempt, body included.
-type timeoutTransport struct {
-	next http.RoundTripper
-	d    time.Duration
-}
-
-func (t *timeoutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(req.Context(), t.d)
-	defer cancel() // safe: bufferTransport has read the body already
-	// The layers below tell an attempt timeout from the end of the
-	// caller's context by the latter.
-	ctx = context.WithValue(ctx, callerKey, req.Context())
-	resp, err := t.next.RoundTrip(req.WithContext(ctx))
-	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && req.Context().Err() == nil {
-		return nil, &attemptTimeoutError{after: t.d, err: err}
-	}
-	return resp, err
-}
-
-// headerTransport sets the headers of one attempt. It never logs or
-// returns the token.
-type headerTransport struct {
+// attemptTransport makes the attempts of one request: it waits for the
+// pacer, sets the attempt's headers (bearer token, Accept, Content-Type,
+// X-Locale, User-Agent, a new MS-CorrelationId), bounds the attempt,
+// body included, by Config.AttemptTimeout, counts it, reads the whole
+// answer (so that a body cut short fails the attempt, for the retry layer
+// to repeat with the same MS-RequestId), and tells the call's state,
+// Config.OnAttempt, Config.Observe, the pacer and the Debug log about it.
+//
+// A 429 is waited out here, below the retry layer, and the request sent
+// again, same MS-RequestId, body re-read with GetBody: after the answer's
+// Retry-After, or a backoff between RetryWaitMin and RetryWaitMax when it
+// has none, through the pacer again. Only when the pacer gives up on
+// throttling (Config.ThrottleGiveUp) is a 429 returned, to follow the
+// retry policy. A 429 cannot have taken effect, so resending is safe under
+// Config.NoRetryAfterEffect; every resend is an attempt.
+type attemptTransport struct {
 	next      http.RoundTripper
+	lim       waiter
+	pace      *pacer
 	tokens    TokenSource
 	userAgent string
 	locale    string
+	timeout   time.Duration
+	max       int64         // largest answer body read
+	waitMin   time.Duration // backoff of a 429 without Retry-After
+	waitMax   time.Duration
+	log       *slog.Logger // nil: silent
+	onAttempt func(bool)   // nil: nobody listens
+	observe   func(Attempt)
 }
 
-func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	tok, err := t.tokens.Token(req.Context())
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	for n := 0; ; n++ {
+		resp, err := t.attempt(ctx, req)
+		if err != nil || resp.StatusCode != http.StatusTooManyRequests || !t.pace.keepWaiting(time.Now()) {
+			return resp, err
+		}
+		var body io.ReadCloser
+		if req.Body != nil && req.Body != http.NoBody {
+			if req.GetBody == nil {
+				return resp, nil // cannot be sent again
+			}
+			if body, err = req.GetBody(); err != nil {
+				return resp, nil
+			}
+		}
+		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if !ok || d <= 0 {
+			d = jitter(t.waitMin, t.waitMax, n)
+		}
+		resp.Body.Close()
+		if err := sleep(ctx, min(d, maxRetryAfter)); err != nil {
+			if body != nil {
+				body.Close()
+			}
+			return nil, err
+		}
+		req = req.WithContext(ctx) // a shallow copy, for the new body
+		req.Body = body
+	}
+}
+
+// sleep waits d or until ctx ends, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// attempt makes one attempt of req; ctx is the call's context.
+func (t *attemptTransport) attempt(ctx context.Context, req *http.Request) (*http.Response, error) {
+	if err := t.lim.Wait(ctx); err != nil {
+		closeBody(req)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &limitError{err} // the deadline would pass before a slot comes
+	}
+	tok, err := t.tokens.Token(ctx)
 	switch {
 	case err != nil:
 	case tok == "":
@@ -167,24 +212,150 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, te
 	}
-	if s, ok := req.Context().Value(sentKey).(*sentToken); ok {
+	if s, ok := ctx.Value(sentKey).(*sentToken); ok {
 		s.token = tok
 	}
-	r := req.Clone(req.Context())
-	h := r.Header
-	h.Set("Authorization", "Bearer "+tok)
-	if h.Get("Accept") == "" {
-		h.Set("Accept", "application/json")
+
+	actx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel() // safe: the body has been read
+	r := req.WithContext(actx)
+	h := make(http.Header, len(req.Header)+7)
+	for k, v := range req.Header {
+		h[k] = v // values are replaced below, never appended to
 	}
-	if (r.ContentLength > 0 || (r.Body != nil && r.Body != http.NoBody)) && h.Get("Content-Type") == "" {
-		h.Set("Content-Type", "application/json")
+	h["Authorization"] = []string{"Bearer " + tok}
+	if len(h["Accept"]) == 0 {
+		h["Accept"] = []string{"application/json"}
 	}
-	if h.Get("X-Locale") == "" {
-		h.Set("X-Locale", t.locale)
+	if (r.ContentLength > 0 || (r.Body != nil && r.Body != http.NoBody)) && len(h["Content-Type"]) == 0 {
+		h["Content-Type"] = []string{"application/json"}
 	}
-	h.Set("User-Agent", t.userAgent)
-	h.Set("MS-CorrelationId", uuid.NewString())
-	return t.next.RoundTrip(r)
+	if len(h["X-Locale"]) == 0 {
+		h["X-Locale"] = []string{t.locale}
+	}
+	h["User-Agent"] = []string{t.userAgent}
+	h["Ms-Correlationid"] = []string{uuid.NewString()}
+	r.Header = h
+
+	if n, ok := ctx.Value(attemptsKey).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+	start := time.Now()
+	t.pace.sent(start)
+	resp, err := t.next.RoundTrip(r)
+	if err == nil {
+		resp, err = t.read(resp)
+	}
+	if err != nil && errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		err = &attemptTimeoutError{after: t.timeout, err: err}
+	}
+	end := time.Now()
+	if st, ok := ctx.Value(stateKey).(*callState); ok {
+		st.observe(resp, err)
+	}
+	t.report(ctx, r, resp, err, start, end)
+	return resp, err
+}
+
+// read reads resp's body in full into a bufferedBody.
+func (t *attemptTransport) read(resp *http.Response) (*http.Response, error) {
+	defer resp.Body.Close()
+	var b []byte
+	var err error
+	if n := resp.ContentLength; n >= 0 && n <= t.max {
+		b = make([]byte, n)
+		_, err = io.ReadFull(resp.Body, b)
+	} else {
+		b, err = io.ReadAll(io.LimitReader(resp.Body, t.max+1))
+	}
+	if err != nil {
+		return nil, &bodyError{status: resp.StatusCode, err: err}
+	}
+	if int64(len(b)) > t.max {
+		return nil, &responseError{status: resp.StatusCode, err: fmt.Errorf("body exceeds %d bytes", t.max)}
+	}
+	resp.Body = &bufferedBody{b: b}
+	resp.ContentLength = int64(len(b))
+	return resp, nil
+}
+
+// report tells OnAttempt, Observe, the pacer and the log about an attempt
+// that ended at end with resp or err.
+func (t *attemptTransport) report(ctx context.Context, r *http.Request, resp *http.Response, err error, start, end time.Time) {
+	reached := answered(err)
+	status := 0
+	switch {
+	case resp != nil:
+		status = resp.StatusCode
+	case err != nil:
+		var be *bodyError
+		var re *responseError
+		if errors.As(err, &be) {
+			status = be.status
+		} else if errors.As(err, &re) {
+			status = re.status
+		}
+	}
+	var retryAfter time.Duration
+	if resp != nil && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+		retryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), end)
+	}
+	if status != 0 {
+		t.pace.observe(end, status, end.Sub(start), retryAfter)
+	}
+	if reached || ctx.Err() == nil { // not an attempt the caller cut short
+		if t.onAttempt != nil {
+			t.onAttempt(reached)
+		}
+		if t.observe != nil {
+			t.observe(Attempt{Method: r.Method, Status: status, Latency: end.Sub(start), Reached: reached,
+				Throttled: status == http.StatusTooManyRequests, RetryAfter: retryAfter})
+		}
+	}
+	if t.log != nil && t.log.Enabled(ctx, slog.LevelDebug) {
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("request_id", r.Header.Get("MS-RequestId")),
+			slog.String("correlation_id", r.Header.Get("MS-CorrelationId")),
+			slog.Duration("elapsed", end.Sub(start)),
+		}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		} else {
+			attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		}
+		t.log.LogAttrs(ctx, slog.LevelDebug, "http attempt", attrs...)
+	}
+}
+
+// bufferedBody is an answer's body, read in full by the attempt layer;
+// Client.do takes its bytes without copying them.
+type bufferedBody struct {
+	b   []byte
+	off int
+}
+
+func (b *bufferedBody) Read(p []byte) (int, error) {
+	if b.off >= len(b.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.b[b.off:])
+	b.off += n
+	return n, nil
+}
+
+func (b *bufferedBody) Close() error { return nil }
+
+// bytes returns the body's bytes not read yet.
+func (b *bufferedBody) bytes() []byte { return b.b[b.off:] }
+
+// answered reports whether an attempt that ended with err got an HTTP
+// response: err is nil, or the response's body was cut short or too large.
+func answered(err error) bool {
+	var be *bodyError
+	var re *responseError
+	return err == nil || errors.As(err, &be) || errors.As(err, &re)
 }
 
 // Bounds of the renewals of one call after 401s.
@@ -201,12 +372,9 @@ const (
 	maxExpiredRenewals = 8
 )
 
-// sentToken is where headerTransport notes the token of an attempt.
-type sentToken struct{ token string }
-
 // renewTransport resends a request whose answer was 401 with a renewed
 // token: it tells the Renewer which token was refused, so that the next
-// attempt's headerTransport gets a new one (one renewal serving every
+// attempt gets a new one (one renewal serving every
 // caller refused with the same token), and sends the same request again,
 // same MS-RequestId, body re-read with GetBody. A call renews at most
 // maxRenewals times for tokens the service never accepted, then returns
@@ -293,90 +461,6 @@ func (t *renewTransport) wasAccepted(tok string) bool {
 		}
 	}
 	return false
-}
-
-// attemptTransport counts and records each attempt handed to the network,
-// and reports to Config.OnAttempt whether it reached the service.
-type attemptTransport struct {
-	next      http.RoundTripper
-	log       *slog.Logger // nil: silent
-	onAttempt func(bool)   // nil: nobody listens
-}
-
-func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	if n, ok := ctx.Value(attemptsKey).(*atomic.Int64); ok {
-		n.Add(1)
-	}
-	start := time.Now()
-	resp, err := t.next.RoundTrip(req)
-	if st, ok := ctx.Value(stateKey).(*callState); ok {
-		st.observe(resp, err)
-	}
-	if t.onAttempt != nil {
-		if reached := answered(err); reached || !callerEnded(ctx) {
-			t.onAttempt(reached)
-		}
-	}
-	if t.log != nil && t.log.Enabled(ctx, slog.LevelDebug) {
-		attrs := []slog.Attr{
-			slog.String("method", req.Method),
-			slog.String("path", req.URL.Path),
-			slog.String("request_id", req.Header.Get("MS-RequestId")),
-			slog.String("correlation_id", req.Header.Get("MS-CorrelationId")),
-			slog.Duration("elapsed", time.Since(start)),
-		}
-		if err != nil {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		} else {
-			attrs = append(attrs, slog.Int("status", resp.StatusCode))
-		}
-		t.log.LogAttrs(ctx, slog.LevelDebug, "http attempt", attrs...)
-	}
-	return resp, err
-}
-
-// answered reports whether an attempt that ended with err got an HTTP
-// response: err is nil, or the response's body was cut short or too large.
-func answered(err error) bool {
-	var be *bodyError
-	var re *responseError
-	return err == nil || errors.As(err, &be) || errors.As(err, &re)
-}
-
-// callerEnded reports whether the context of the call that made the
-// attempt with ctx has ended (rather than the attempt timing out).
-func callerEnded(ctx context.Context) bool {
-	if caller, ok := ctx.Value(callerKey).(context.Context); ok {
-		return caller.Err() != nil
-	}
-	return ctx.Err() != nil
-}
-
-// bufferTransport reads the whole response body, so that a body cut short
-// (the server declared a Content-Length and closed the connection) fails the
-// attempt, which the retry layer then repeats with the same MS-RequestId.
-type bufferTransport struct {
-	next http.RoundTripper
-	max  int64
-}
-
-func (t *bufferTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, t.max+1))
-	resp.Body.Close()
-	if err != nil {
-		return nil, &bodyError{status: resp.StatusCode, err: err}
-	}
-	if int64(len(b)) > t.max {
-		return nil, &responseError{status: resp.StatusCode, err: fmt.Errorf("body exceeds %d bytes", t.max)}
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
-	resp.ContentLength = int64(len(b))
-	return resp, nil
 }
 
 func closeBody(req *http.Request) {
