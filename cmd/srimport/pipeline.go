@@ -347,7 +347,11 @@ func printRunSummary(w io.Writer, verb string, sum importer.Summary, report stri
 	if sum.GhostRows > 0 {
 		fmt.Fprintf(w, " (%d trailing empty rows ignored)", sum.GhostRows)
 	}
-	fmt.Fprintf(w, " in %.2fs (%.0f rows/s)\n", sum.Duration().Seconds(), perSecond)
+	rate := fmt.Sprintf("%.0f", perSecond)
+	if perSecond < 10 {
+		rate = fmt.Sprintf("%.1f", perSecond)
+	}
+	fmt.Fprintf(w, " in %.2fs (%s rows/s)\n", sum.Duration().Seconds(), rate)
 	if report != "" {
 		fmt.Fprintf(w, "report: %s\n", report)
 	}
