@@ -323,23 +323,6 @@ func (c *Client) CreateBody(ctx context.Context, locale string, body []byte, req
 	return id, nil
 }
 
-// createdID returns the id of a create answer.
-func createdID(body []byte) (string, error) {
-	if len(bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM))) == 0 {
-		return "", errors.New("the answer has no body")
-	}
-	var v struct {
-		ID string `json:"id"`
-	}
-	if err := Decode(body, &v); err != nil {
-		return "", fmt.Errorf("decode: %w", err)
-	}
-	if v.ID == "" {
-		return "", errors.New("the answer carries no service request id")
-	}
-	return v.ID, nil
-}
-
 // Rate returns the request rate the client currently allows, in requests
 // per second; 0 means no limit is in force (no Config.Rate and no
 // throttling seen yet).
