@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-// maxRecordBytes bounds the bytes one CSV record may span. encoding/csv
+// maxRecordBytes bounds the bytes one CSV record may span. The parser
 // buffers a whole record, so a quote that is never closed would otherwise
 // pull the rest of a large file into memory; no real service request comes
 // near this size (descriptions are capped at 32,000 characters).
@@ -65,7 +65,7 @@ const headSize = 64 << 10
 // error. A quoted field that is never closed swallows the rest of the file
 // into one record; Next then returns a fatal error naming the line where
 // it opened, since the rows after it cannot be recovered. A record over
-// 64 MiB is fatal too, as encoding/csv would hold it in memory whole.
+// 64 MiB is fatal too, as the parser would hold it in memory whole.
 //
 // Records whose fields are all empty (",,,") at the end of the file are
 // not returned. The Reader implements interface{ Ghost() int }, which
@@ -79,28 +79,31 @@ func NewCSV(r io.Reader, opts Options) (Reader, error) {
 //
 // The input goes through these layers, each only when needed:
 //
-//	file → [unitChecker → x/text decoder] → [crReader] → [utf8Locator] → countingReader → bufio → csv.Reader
+//	file → [unitChecker → x/text decoder] → [crReader] → [utf8Locator] → countingReader → bufio → csvParser
 //
-// Offsets below the decoder are file offsets; above it, "stream" offsets
-// count the text as csv.Reader sees it, from just after a byte-order mark.
-// For UTF-8 input the two differ by base only.
+// The bufio.Reader serves the look at the first line (prelude); the parser
+// then reads through it in large blocks. The utf8Locator checks UTF-8 as
+// the text is read, a block at a time, which costs half as much as
+// checking each record. Offsets below the decoder are
+// file offsets; above it, "stream" offsets count the text from just after
+// a byte-order mark. For UTF-8 input the two differ by base only.
 type csvReader struct {
 	src     *countingReader
 	br      *bufio.Reader
-	r       *csv.Reader
+	r       *csvParser
 	closer  io.Closer
 	header  []string
 	comma   rune
 	enc     textEncoding
 	loc     *utf8Locator // UTF-8 input only
 	base    int64        // file offset of stream offset 0 (the byte-order mark's length)
-	lineOff int          // physical lines consumed before the csv.Reader started (a "sep=" line)
-	skipped int64        // stream bytes consumed before the csv.Reader started ("sep=" line)
+	lineOff int          // physical lines consumed before the parser started (a "sep=" line)
+	skipped int64        // stream bytes consumed before the parser started ("sep=" line)
 	limit   int64        // maxRecordBytes, smaller in tests
-	mark    int64        // csv.Reader input offset at the end of the last record read
+	mark    int64        // parser input offset at the end of the last record read
 
 	num      int // Num of the most recent record read
-	endLine  int // csv.Reader line on which the most recent record ended
+	endLine  int // parser line on which the most recent record ended
 	lastLine int // start line of the most recent record read
 
 	// All-empty records not returned yet: returned if data follows,
@@ -126,15 +129,11 @@ func newCSV(r io.Reader, closer io.Closer, opts Options, fallback rune) (*csvRea
 		return nil, err
 	}
 	c.src = &countingReader{r: text, c: c}
-	c.br = bufio.NewReaderSize(c.src, 1<<20)
+	c.br = bufio.NewReaderSize(c.src, 64<<10)
 	if err := c.prelude(opts, fallback); err != nil {
 		return nil, err
 	}
-	c.r = csv.NewReader(c.br) // c.br is large enough for csv to use it as is
-	c.r.Comma = c.comma
-	c.r.FieldsPerRecord = -1
-	// Each record is a new slice, which becomes the row's Values as it
-	// is when it has the header's width.
+	c.r = newCSVParser(c.br, c.comma)
 	if err := c.readHeader(); err != nil {
 		return nil, err
 	}
@@ -162,7 +161,7 @@ func (c *csvReader) text(r io.Reader, name string) (io.Reader, error) {
 	text := join(head, rest)
 	if enc.kind != kindUTF8 {
 		// Decoding errors are sticky in the transform.Reader: one in
-		// the head comes back when the csv.Reader gets there.
+		// the head comes back when the parser gets there.
 		head, rest, _ = readHead(enc.decoder(text, int64(skip)))
 		text = join(head, rest)
 	}
@@ -263,6 +262,9 @@ func (c *csvReader) readHeader() error {
 		return err
 	}
 	c.header = headerNames(rec)
+	for i, h := range c.header {
+		c.header[i] = strings.Clone(h) // not to hold the parser's first block
+	}
 	c.num = 1
 	c.endLine = c.recordEnd(rec)
 	c.lastLine = line + c.lineOff
@@ -336,7 +338,7 @@ func (c *csvReader) read() (row Row, fields int, empty bool, err error) {
 		c.next(pe.StartLine, pe.Line)
 		pe = c.shift(pe)
 		c.lastLine = pe.StartLine
-		if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && c.src.eof && c.br.Buffered() == 0 {
+		if pe.Err == csv.ErrQuote && pe.Line > pe.StartLine && c.r.drained() {
 			// The quote opened on StartLine was never closed: every line
 			// up to the end of the file went into this one record, and
 			// the rows among them are lost. Not a row error: stop.
@@ -373,7 +375,7 @@ func (c *csvReader) read() (row Row, fields int, empty bool, err error) {
 	return row, len(rec), false, nil
 }
 
-// next numbers the record read from csv.Reader line start to line end:
+// next numbers the record read from parser line start to line end:
 // the lines between the previous record and this one were blank, and each
 // takes a row number as it does in a spreadsheet.
 func (c *csvReader) next(start, end int) {
@@ -381,7 +383,7 @@ func (c *csvReader) next(start, end int) {
 	c.endLine = end
 }
 
-// recordEnd returns the csv.Reader line on which the record rec, just read,
+// recordEnd returns the parser line on which the record rec, just read,
 // ends: where its last field starts, plus the line breaks inside that
 // field (a quoted CRLF reads as LF).
 func (c *csvReader) recordEnd(rec []string) int {
@@ -457,7 +459,7 @@ func invalidUTF8(s string) int {
 	return -1
 }
 
-// values returns rec, a record the csv.Reader will not touch again, as a
+// values returns rec, a record the parser will not touch again, as a
 // row's Values: as it is when it has the header's width, else a copy
 // padded or cut to that width.
 func (c *csvReader) values(rec []string) []string {
@@ -518,13 +520,11 @@ func (c *csvReader) popGhost() Row {
 	return row
 }
 
-// countingReader notes the end of the underlying input and refuses to feed
-// a single record past the size limit.
+// countingReader refuses to feed a single record past the size limit.
 type countingReader struct {
-	r   io.Reader
-	c   *csvReader
-	n   int64
-	eof bool
+	r io.Reader
+	c *csvReader
+	n int64
 }
 
 func (cr *countingReader) Read(p []byte) (int, error) {
@@ -538,9 +538,6 @@ func (cr *countingReader) Read(p []byte) (int, error) {
 	}
 	n, err := cr.r.Read(p)
 	cr.n += int64(n)
-	if err == io.EOF {
-		cr.eof = true
-	}
 	return n, err
 }
 
