@@ -78,6 +78,8 @@ var checkValues = []string{
 	"a@b.example", "noor@fabrikam.example", "a@b, c@d", "@b", "ops-at-contoso",
 	"Überprüfung", "設定", "ſ", "K", "{{x}}", "T-17",
 	strings.Repeat("é", 255), strings.Repeat("é", 256), strings.Repeat("x", 32000), strings.Repeat("x", 32001),
+	" " + strings.Repeat("x", 255), strings.Repeat("x", 255) + " ", " " + strings.Repeat("é", 128), "\u00a0x", "x\u00a0",
+	"\u00a0", " \t\n", "\n" + strings.Repeat("x", 32000), strings.Repeat("x", 32000) + "\n",
 }
 
 // TestCheckAgreesWithMap holds Check to Map on random rows of every

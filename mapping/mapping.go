@@ -21,6 +21,7 @@ package mapping
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,6 +138,26 @@ type source struct {
 	def    tmpl
 	hasDef bool
 	enum   bool // severity: a value that is already a severity name passes a map untranslated
+	plain  bool // value is one column as it is: no text around it, no value map
+}
+
+// quickText reports whether the row's value of a plain source is surely
+// valid as a text of at most max characters and, with required set, not
+// blank — from the cell's length and first byte alone: a cell of at most
+// max bytes trims to at most max characters, and one that starts with
+// text is not blank. Check decides most cells of its long texts so,
+// without reading the rest of them (a miss in the processor's cache for
+// each). False means "look closer", not "invalid".
+func (s *source) quickText(values []string, max int, required bool) bool {
+	if !s.plain {
+		return false
+	}
+	col := s.value.parts[0].col
+	if col >= len(values) {
+		return false
+	}
+	v := values[col]
+	return len(v) <= max && (!required || len(v) > 0 && isText(v[0]))
 }
 
 // valueMap is a compiled value map.
@@ -350,6 +371,7 @@ func (c *compiler) compileSource(e entry) source {
 	if s.value.isConst() && s.vmap == nil {
 		c.constant(e, "", &s.value)
 	}
+	s.plain = len(s.value.parts) == 1 && s.value.parts[0].col >= 0 && s.vmap == nil
 	return s
 }
 
@@ -541,6 +563,9 @@ func (st *mapState) fields(notes *[]wire.Note) (f fieldValues) {
 
 	for i := range m.notes {
 		s := &m.notes[i]
+		if st.check && s.quickText(st.values, maxNote, false) {
+			continue
+		}
 		v, col, err := s.eval(st.values, st.scratch)
 		if err == nil && len(v) > maxNote {
 			err = tooLong(v, maxNote, "a note")
@@ -556,7 +581,7 @@ func (st *mapState) fields(notes *[]wire.Note) (f fieldValues) {
 			*notes = append(*notes, wire.Note{Text: v})
 		}
 	}
-	if m.key.set {
+	if m.key.set && !(st.check && m.key.quickText(st.values, math.MaxInt, true)) {
 		v, col, err := m.key.eval(st.values, st.scratch)
 		if err == nil && v == "" {
 			err = newRule(ErrRequired, "required, but empty: the mapping's key identifies each row across files and runs; give this row its source key")
@@ -581,6 +606,13 @@ func (st *mapState) get(id fieldID) (v string, ok bool) {
 			return "", false
 		}
 		return "", true
+	}
+	if st.check {
+		switch {
+		case id == fTitle && s.quickText(st.values, maxTitle, true),
+			id == fDescription && s.quickText(st.values, maxDescription, true):
+			return "", true // Check needs no value of these
+		}
 	}
 	v, col, err := s.eval(st.values, st.scratch)
 	if err == nil {
