@@ -2,14 +2,21 @@
 // service-request API (see ../shared/partner-center-contract.md).
 //
 // A Client sends each call through a fixed transport stack: go-retryablehttp
-// outermost, so that every attempt, retries included, spends a rate-limiter
-// token, gets a fresh bearer token and correlation id, and is counted (see
+// outermost, so that every attempt, retries included, waits for the pacer,
+// gets a fresh bearer token and correlation id, and is counted (see
 // CountAttempts). The MS-RequestId of a call is the same on every attempt,
 // which is what lets the service de-duplicate a create that is retried
 // after a timeout or a 5xx.
 //
-// Retries happen after network errors, 408, 429 and 5xx other than 501;
-// 429 and 503 honour Retry-After. When Config.Token is a Renewer
+// The pacer (pace.go) spaces the attempts of all calls: at Config.Rate
+// when it is set, and below the service's quota, which it learns from the
+// 429s, in any case. A 429 is waited out (its Retry-After, all sending held
+// when that is 2 s or more) and the request sent again without spending a
+// retry, for as long as some attempt of the Client gets another answer
+// within Config.ThrottleGiveUp: while the run makes progress, a 429 does
+// not fail a call. Retries happen after network errors, 408, 5xx other
+// than 501, and 429s the Client gave up waiting out; 429 and 503 honour
+// Retry-After. When Config.Token is a Renewer
 // (CommandToken, RefreshToken), an attempt answered 401 is sent again, same
 // MS-RequestId, with a renewed token, at most twice per call. With Config.NoRetryAfterEffect, a create
 // is not retried after an attempt that may have taken effect, and
@@ -60,14 +67,14 @@ type Config struct {
 	BaseURL        string            // e.g. https://api.partnercenter.microsoft.com or http://127.0.0.1:4311; a trailing slash or /v1 is tolerated
 	Token          TokenSource       // required
 	Workers        int               // requests in flight at most; sizes the idle-connection pool (default 8)
-	Rate           float64           // requests per second over all attempts, retries included; 0 = unlimited
+	Rate           float64           // requests per second at most over all attempts, retries included; 0 = no limit until the service throttles
 	Retries        int               // attempts after the first; 0 = no retry
 	RetryWaitMin   time.Duration     // backoff floor (default 500ms)
 	RetryWaitMax   time.Duration     // backoff cap (default 30s); Retry-After is honoured above it, up to 5 minutes
 	AttemptTimeout time.Duration     // limit of one attempt, body included, rate-limiter wait excluded (default 60s)
 	UserAgent      string            // default "srimport"
 	Locale         string            // X-Locale of calls other than Create, and Create's locale when it is given none (default "en-US")
-	Logger         *slog.Logger      // Debug-level attempt log; nil = silent. The token is never logged.
+	Logger         *slog.Logger      // Debug-level attempt log; nil, or not enabled at Debug = no log work. The token is never logged.
 	Transport      http.RoundTripper // base transport, for tests; default a *http.Transport sized for Workers
 
 	// NoRetryAfterEffect stops Create from retrying an attempt that may

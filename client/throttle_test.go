@@ -218,3 +218,33 @@ func TestThrottleWaitCancelled(t *testing.T) {
 		t.Errorf("%d requests, want 1", len(at))
 	}
 }
+
+// TestRateExactNoThrottle: with Config.Rate at the service's quota no
+// request is ever refused.
+func TestRateExactNoThrottle(t *testing.T) {
+	t.Parallel()
+	const rows, workers = 250, 16
+	em, url := newEmulator(t, emulator.Config{Quota: 100})
+	c := newClient(t, url, func(c *client.Config) { c.Retries, c.Workers, c.Rate = 0, workers, 100 })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				if _, err := c.CreateBody(ctx, "en-US", []byte(`{"title":"t","description":"d","severity":"minimal","supportTopicId":"32451178"}`), fmt.Sprint("rid-", i)); err != nil {
+					t.Errorf("row %d: %v", i, err)
+				}
+			}
+		})
+	}
+	for i := range rows {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if st := em.Stats(); st.Throttled != 0 || st.Created != rows || c.Rate() != 100 {
+		t.Errorf("stats %+v, Rate() %g; want %d created, no 429, the limit at 100", st, c.Rate(), rows)
+	}
+}
