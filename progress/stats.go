@@ -5,8 +5,11 @@
 // textfile.
 //
 // One Stats holds the counts of one run. The workers update it with atomic
-// operations only (no lock per row or per request); the views read it
-// through Snapshot, on their own goroutines.
+// operations only (no lock per row or per request; a row with an error
+// also takes the lock of its error group); the views read it through
+// Snapshot, on their own goroutines. The sampler that records the rate
+// limit once a second also closes a point of the run's time series
+// (Series), from the same counters, for the charts of a run's page.
 package progress
 
 import (
@@ -59,6 +62,9 @@ type Stats struct {
 
 	rmu   sync.Mutex // guards the rate samples; taken once a second, not per row
 	rates RateRange
+
+	series series      // the time series, sampled with the rate
+	errors ErrorGroups // the rows' errors by class and message
 }
 
 // New returns the Stats of a run starting now; now is the clock (nil =
@@ -89,6 +95,7 @@ func (s *Stats) Done(rec reports.Record) {
 	}
 	if rec.ErrorClass != "" {
 		s.countClass(rec.ErrorClass)
+		s.errors.Add(rec.ErrorClass, rec.Error, rec.Row)
 	}
 	if rec.Attempts > 0 {
 		s.sent.Add(1)
@@ -123,9 +130,11 @@ func (s *Stats) Attempt(a Attempt) {
 // Pause counts a hold the service asked for with Retry-After.
 func (s *Stats) Pause(time.Duration) { s.pauses.Add(1) }
 
-// SampleRate records the rate limit in force, in requests per second; 0
-// (no limit) is not recorded. A sampler calls it about once a second.
+// SampleRate records the rate limit in force, in requests per second (0:
+// no limit), and closes a point of the time series (see Series). A
+// sampler calls it about once a second, and once more when the run ends.
 func (s *Stats) SampleRate(r float64) {
+	s.series.sample(s, s.now().Sub(s.start), r)
 	if r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
 		return
 	}
@@ -140,6 +149,10 @@ func (s *Stats) SampleRate(r float64) {
 	s.rates.Final = r
 	s.rates.Samples++
 }
+
+// Errors returns the rows' errors grouped by class and message (see
+// ErrorGroups.Groups).
+func (s *Stats) Errors() []ErrorGroup { return s.errors.Groups() }
 
 // Latency is the attempt-latency histogram.
 func (s *Stats) Latency() *Histogram { return &s.latency }
