@@ -2,13 +2,19 @@
 // database, dir/srimport.db, that a person can inspect with the sqlite3
 // shell.
 //
-// The database holds three tables:
+// The database holds four tables:
 //
 //   - runs: one row per import run (input, hashes, target, start and end,
 //     exit status, status counts);
 //   - rows: one row per input row of each run, the report line it became;
 //   - items: per target (service endpoint and tenant) and row identity,
-//     the latest known state of that identity's service request.
+//     the latest known state of that identity's service request;
+//   - run_details: per run that saved them when it ended, its time series,
+//     its errors by group and its request totals, as JSON, for a page
+//     about the run (see [RunDetail]).
+//
+// Open upgrades the schema of a database an older srimport made (its
+// PRAGMA user_version says which); a newer one it refuses.
 //
 // # A run's log
 //
@@ -82,8 +88,9 @@ import (
 // DBName is the database's file name inside the state directory.
 const DBName = "srimport.db"
 
-// schemaVersion is the PRAGMA user_version of the schema below.
-const schemaVersion = 1
+// schemaVersion is the PRAGMA user_version of the schema Open makes:
+// schema, then the migrations up to it (see migration).
+const schemaVersion = 2
 
 // schema creates version 1 of the database.
 //
@@ -142,6 +149,29 @@ CREATE INDEX IF NOT EXISTS items_target_sr ON items(target, service_request_id)
 CREATE INDEX IF NOT EXISTS items_target_state ON items(target, state)
 	WHERE state IN ('sending', 'unknown');
 `
+
+// schemaV2 brings version 1 to version 2: what a run leaves for a page
+// about it, in a table of its own so that listing runs does not read it.
+const schemaV2 = `
+CREATE TABLE IF NOT EXISTS run_details (
+	run_id INTEGER PRIMARY KEY,
+	series TEXT NOT NULL DEFAULT '[]',
+	errors TEXT NOT NULL DEFAULT '[]',
+	totals TEXT
+);
+`
+
+// migration returns the statements that bring a database of version from
+// to version from+1.
+func migration(from int) string {
+	switch from {
+	case 0:
+		return schema
+	case 1:
+		return schemaV2
+	}
+	panic(fmt.Sprintf("state: no migration from schema version %d", from))
+}
 
 // timeFormat is RFC 3339 with a fixed nine-digit fraction, so that times
 // written in UTC sort correctly as text.
@@ -268,8 +298,9 @@ func open(dir string, opt options) (*Store, error) {
 	return s, nil
 }
 
-// migrate brings the schema to schemaVersion, in one transaction so that
-// two processes opening a new database at once do not race.
+// migrate brings the schema to schemaVersion, creating it or upgrading it
+// a version at a time, in one transaction so that two processes opening
+// the same database at once do not race (the second finds it done).
 func (s *Store) migrate() (err error) {
 	ctx := context.Background()
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -291,8 +322,10 @@ func (s *Store) migrate() (err error) {
 	case v > schemaVersion:
 		return fmt.Errorf("state: %s has schema version %d, newer than this srimport's %d; use a newer srimport", s.path, v, schemaVersion)
 	}
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("state: create schema in %s: %w", s.path, err)
+	for ; v < schemaVersion; v++ {
+		if _, err := tx.ExecContext(ctx, migration(v)); err != nil {
+			return fmt.Errorf("state: upgrade the schema of %s from version %d: %w", s.path, v, err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("state: set schema version in %s: %w", s.path, err)
