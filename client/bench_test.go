@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -182,16 +183,23 @@ func BenchmarkCreateBodyCPU(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	info := slog.New(slog.NewTextHandler(io.Discard, nil)) // a run without -v
+	ci, err := New(Config{BaseURL: "http://127.0.0.1:1", Token: StaticToken(testToken), Retries: 3, Transport: cannedTransport{}, Logger: info})
+	if err != nil {
+		b.Fatal(err)
+	}
 	bare := &http.Client{Transport: cannedTransport{}}
 	ctx := context.Background()
-	b.Run("client", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := range b.N {
-			if _, err := c.CreateBody(ctx, "de-DE", benchBody, fmt.Sprint("rid-", i)); err != nil {
-				b.Fatal(err)
+	for name, c := range map[string]*Client{"client": c, "client-info-log": ci} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				if _, err := c.CreateBody(ctx, "de-DE", benchBody, fmt.Sprint("rid-", i)); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+	}
 	b.Run("bare", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := range b.N {
