@@ -29,6 +29,7 @@ type importOptions struct {
 	inputOptions
 	authOptions
 	watchOptions
+	page        pageOptions // --html
 	baseURL     string
 	sandbox     bool
 	workers     int
@@ -93,6 +94,7 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 	o.inputOptions.addFlags(cmd, getenv)
 	o.authOptions.addFlags(cmd, getenv)
 	o.watchOptions.addFlags(cmd, getenv)
+	o.page.addFlags(cmd, getenv)
 	f := cmd.Flags()
 	f.StringVar(&o.report, "report", "", "report file (.csv), written beside and renamed into place at the end; default FILE.report.csv")
 	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "API base URL ($SRIMPORT_BASE_URL)")
@@ -160,11 +162,17 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 			fmt.Fprintf(io.err, "srimport: %v\n", merr)
 		}
 	}()
+	// So does its page, with what is known of it (--html).
+	pg := newImportPage(o, w, file)
+	defer func() { err = pg.finish(io.err, sum, err) }()
 	report := o.report
 	if report == "" {
 		report = reports.DefaultPath(file)
 	}
 	if err := o.check(file, report); err != nil {
+		return err
+	}
+	if err := o.page.check(file, o.mapping, report, o.metricsFile); err != nil {
 		return err
 	}
 	if o.maxDuration > 0 {
@@ -194,6 +202,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		cred = c
 	}
 	token := cred.src
+	pg.target = baseURL
 	breaker := importer.NewBreaker(o.downAfter, baseURL)
 	c, err := client.New(client.Config{
 		BaseURL: baseURL, Token: token, Workers: o.workers, Rate: o.rate,
@@ -261,6 +270,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 			result.err = err
 			code = exitCode(result)
 		}
+		pg.save(io.err, h)
 	}
 	if rt, ok := cred.src.(*client.RefreshToken); ok && rt.RotateErr() != nil {
 		fmt.Fprintf(io.err, "srimport: warning: the rotated refresh token could not be saved (%v); the next run will use the old one, which the authority may refuse\n", rt.RotateErr())

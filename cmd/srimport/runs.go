@@ -105,6 +105,7 @@ func newReportCmd(io stdio, getenv env) *cobra.Command {
 	o := &historyOptions{}
 	in := &inputOptions{}
 	var out string
+	page := &pageOptions{}
 	cmd := &cobra.Command{
 		Use:   "report RUN|FILE -o OUT",
 		Short: "Write the report of a run from the state store",
@@ -115,6 +116,11 @@ holds, so this is also how a run that was killed gets its report. Rows the
 journal has no outcome for are reported pending.`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if page.path != "" { // the run's page, and its report too with -o
+				if err := runReportPage(cmd.Context(), io, o, a[0], page, out); err != nil || out == "" {
+					return err
+				}
+			}
 			if out == "" {
 				return &usageError{errors.New("-o OUT is required: the report file to write (.csv)")}
 			}
@@ -125,6 +131,7 @@ journal has no outcome for are reported pending.`,
 		},
 	}
 	o.addFlags(cmd, getenv)
+	cmd.Flags().StringVar(&page.path, "html", "", "write the run's page to this HTML file: counts, errors by message and, for a run that\nfinished, charts over time; self-contained (with -o, the report too)")
 	f := cmd.Flags()
 	f.StringVarP(&out, "output", "o", "", "the report file to write (.csv)")
 	f.StringVar(&in.sheet, "sheet", "", "XLSX sheet, as given to import")
