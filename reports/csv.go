@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 )
 
 // CSVWriter writes the report as CSV (RFC 4180, UTF-8, no BOM).
@@ -48,14 +47,8 @@ func newCSV(w io.Writer, inputHeader []string) (*CSVWriter, error) {
 
 // Write adds one record.
 func (w *CSVWriter) Write(r Record) error {
-	line := append(w.line[:0], strconv.Itoa(r.Row), string(r.Status), r.ServiceRequestID,
-		r.ErrorClass, r.Error, strconv.Itoa(r.Attempts), r.RequestID)
-	line = append(line, r.Input...)
-	for i := len(r.Input); i < w.width; i++ {
-		line = append(line, "")
-	}
-	w.line = line
-	if err := w.csv.Write(line); err != nil {
+	w.line = r.fields(w.line[:0], w.width)
+	if err := w.csv.Write(w.line); err != nil {
 		return fmt.Errorf("write report row %d: %w", r.Row, err)
 	}
 	return nil

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 )
 
 // File is a report file being written. Its records go to a temporary file
@@ -22,10 +21,26 @@ type File struct {
 	dest  string // where Commit puts the report: path, its symbolic links resolved
 	tmp   string // the temporary file; "" when writing straight to dest
 	file  *os.File
-	w     *CSVWriter
+	w     formatWriter
 	state fileState
 	err   error // Commit's result
 }
+
+// formatWriter is a report format's writer inside a File.
+type formatWriter interface {
+	Write(Record) error
+	Flush() error
+	// finish writes what the format writes after the last record, and
+	// releases what the writer holds, without closing the destination.
+	finish() error
+	// discard releases what the writer holds without writing the rest.
+	discard() error
+}
+
+func (w *CSVWriter) finish() error    { return w.Flush() }
+func (w *CSVWriter) discard() error   { return nil }
+func (w *JSONLWriter) finish() error  { return w.Flush() }
+func (w *JSONLWriter) discard() error { return nil }
 
 // fileState is where a File is in its life.
 type fileState int
@@ -37,8 +52,10 @@ const (
 )
 
 // Create starts the report for path, in the format its extension picks
-// (.csv, or none), with the header made of the fixed columns and the input
-// columns (see InputColumns). It returns ErrFormat for another extension.
+// (see FormatOf: .csv or none, .xlsx, .jsonl), with the header made of the
+// fixed columns and the input columns (see InputColumns). It returns an
+// error wrapping ErrFormat for another extension, before anything is
+// created.
 //
 // The records go to a new temporary file in path's directory, created
 // with the permissions of the report it replaces, if any, or else as
@@ -56,8 +73,9 @@ func Create(path string, inputHeader []string) (*File, error) {
 // create is Create with the file's writes passing through wrap, when not
 // nil; the tests use it to inject write errors.
 func create(path string, inputHeader []string, wrap func(io.Writer) io.Writer) (*File, error) {
-	if ext := strings.ToLower(filepath.Ext(path)); ext != ".csv" && ext != "" {
-		return nil, fmt.Errorf("report %s: %w %q (use .csv)", path, ErrFormat, ext)
+	format, err := FormatOf(path)
+	if err != nil {
+		return nil, err
 	}
 	dest, info, err := destination(path)
 	if err != nil {
@@ -78,7 +96,16 @@ func create(path string, inputHeader []string, wrap func(io.Writer) io.Writer) (
 	if wrap != nil {
 		w = wrap(w)
 	}
-	if f.w, err = newCSV(w, inputHeader); err != nil {
+	switch format {
+	case XLSX:
+		f.w, err = newXLSX(w, inputHeader)
+	case JSONL:
+		f.w = newJSONL(w, inputHeader)
+	default:
+		f.w, err = newCSV(w, inputHeader)
+	}
+	if err != nil {
+		f.w = nil
 		return nil, errors.Join(err, f.Abort())
 	}
 	return f, nil
@@ -140,7 +167,8 @@ func createTemp(dest string, old fs.FileInfo) (*os.File, error) {
 
 // TempName returns the path of the temporary file the records are written
 // to until Commit: the partial report a person can watch (Flush writes to
-// it). It is "" when the report is written straight to its path.
+// it; an XLSX report is written there whole by Commit). It is "" when the
+// report is written straight to its path.
 func (f *File) TempName() string { return f.tmp }
 
 // Write adds one record.
@@ -151,7 +179,18 @@ func (f *File) Write(r Record) error {
 	return f.w.Write(r)
 }
 
-// Flush writes the buffered records to the temporary file.
+// SetInfo sets what the report says about its run besides the records:
+// the XLSX report's Summary sheet shows it; the other formats do not. Call
+// it before Commit.
+func (f *File) SetInfo(info Info) {
+	if x, ok := f.w.(*XLSXWriter); ok {
+		x.SetInfo(info)
+	}
+}
+
+// Flush writes the buffered records to the temporary file (an XLSX
+// report's records only when it is committed: a workbook cannot be read
+// before its end).
 func (f *File) Flush() error {
 	if f.state != writing {
 		return f.closed("flush")
@@ -185,7 +224,7 @@ func (f *File) Commit() error {
 }
 
 func (f *File) commit() error {
-	err := f.w.Flush()
+	err := f.w.finish()
 	if f.tmp == "" {
 		if cerr := f.file.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close report: %w", cerr)
@@ -229,7 +268,10 @@ func (f *File) Abort() error {
 	}
 	f.state = aborted
 	var err error
-	if cerr := f.file.Close(); cerr != nil {
+	if f.w != nil {
+		err = f.w.discard()
+	}
+	if cerr := f.file.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close report: %w", cerr)
 	}
 	if f.tmp != "" {

@@ -91,10 +91,21 @@ func (r *CSVReader) Next() (Record, error) {
 			break
 		}
 	}
-	if len(f) < len(columns) {
-		return Record{}, r.bad(len(f)-1, "%d fields, where a report line has at least %d", len(f), len(columns))
+	rec, field, err := parseRecord(f, len(r.header))
+	if err != nil {
+		return Record{}, r.bad(field, err)
 	}
-	rec := Record{
+	return rec, nil
+}
+
+// parseRecord makes a record of a report line's fields, its input padded
+// with empty values to width. When the fields are not a record, the error
+// says why and field is the index of the one at fault.
+func parseRecord(f []string, width int) (rec Record, field int, err error) {
+	if len(f) < len(columns) {
+		return Record{}, len(f) - 1, fmt.Errorf("%d fields, where a report line has at least %d", len(f), len(columns))
+	}
+	rec = Record{
 		Status:           Status(f[1]),
 		ServiceRequestID: f[2],
 		ErrorClass:       f[3],
@@ -102,28 +113,27 @@ func (r *CSVReader) Next() (Record, error) {
 		RequestID:        f[6],
 		Input:            f[len(columns):],
 	}
-	var err error
 	if rec.Row, err = strconv.Atoi(f[0]); err != nil || rec.Row < 1 {
-		return Record{}, r.bad(0, "row %q is not a row number", f[0])
+		return Record{}, 0, fmt.Errorf("row %q is not a row number", f[0])
 	}
 	if !rec.Status.known() {
-		return Record{}, r.bad(1, "status %q is not a report status", f[1])
+		return Record{}, 1, fmt.Errorf("status %q is not a report status", f[1])
 	}
 	if f[5] != "" {
 		if rec.Attempts, err = strconv.Atoi(f[5]); err != nil || rec.Attempts < 0 {
-			return Record{}, r.bad(5, "attempts %q is not a count", f[5])
+			return Record{}, 5, fmt.Errorf("attempts %q is not a count", f[5])
 		}
 	}
-	for len(rec.Input) < len(r.header) {
+	for len(rec.Input) < width {
 		rec.Input = append(rec.Input, "")
 	}
-	return rec, nil
+	return rec, 0, nil
 }
 
 // bad is the error for field i of the record just read.
-func (r *CSVReader) bad(i int, format string, args ...any) error {
+func (r *CSVReader) bad(i int, err error) error {
 	line, _ := r.csv.FieldPos(i)
-	return fmt.Errorf("report %s line %d: %s", r.name, line, fmt.Sprintf(format, args...))
+	return fmt.Errorf("report %s line %d: %w", r.name, line, err)
 }
 
 // empty reports whether every field is empty, as on a line of separators
@@ -146,4 +156,44 @@ func (r *CSVReader) Close() error {
 		return fmt.Errorf("close report %s: %w", r.name, err)
 	}
 	return nil
+}
+
+// Reader reads a report back, one record at a time, whatever its format.
+type Reader interface {
+	// Header returns the input's header, as the report was made from
+	// (see InputHeader); nil when the report does not tell, as a JSON
+	// Lines report without records.
+	Header() []string
+	// Next returns the next record, or io.EOF after the last. Its Input
+	// holds at least as many values as Header has names.
+	Next() (Record, error)
+	// Close releases the file.
+	Close() error
+}
+
+// Open opens the report at path, in the format its extension names (see
+// FormatOf), and reads its header. For an XLSX report it reads the sheet
+// named DataSheet or, when the workbook has none (a person renamed it),
+// its first visible sheet. The error wraps ErrFormat for an extension that
+// is not a report's, ErrNotReport when the file is not a srimport report,
+// and fs.ErrNotExist when there is no such file. Close the reader when
+// done.
+func Open(path string) (Reader, error) {
+	format, err := FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Reader
+	switch format {
+	case XLSX:
+		r, err = openXLSXReport(path)
+	case JSONL:
+		r, err = openJSONL(path)
+	default:
+		r, err = OpenCSV(path)
+	}
+	if err != nil {
+		return nil, err // not a nil *CSVReader in a non-nil Reader
+	}
+	return r, nil
 }

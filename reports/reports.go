@@ -1,7 +1,10 @@
 // Package reports writes the run report, one record per input data row in
 // input order, pairing the row with its new service-request id or its
-// error, and reads it back for a retry. The format follows cli.md; it is
-// picked by the report file's extension.
+// error, and reads it back for a retry. The columns follow cli.md; the
+// format is picked by the report file's extension (FormatOf): CSV, XLSX
+// (a styled sheet and a Summary sheet, see XLSXWriter) or JSON Lines (see
+// JSONLWriter). Open reads any of them back, and AsInput recognises a
+// report given back as the input of a run.
 //
 // # Atomic write
 //
@@ -15,17 +18,18 @@
 // discards the temporary file.
 //
 // Flush writes buffered records to the temporary file, so a person can
-// follow a run by watching that file. After a crash the temporary file
-// stays behind holding the records flushed so far; it is a convenience
-// only, not a complete report: the run's journal is the source of truth
-// about which rows were sent.
+// follow a run by watching that file (CSV and JSON Lines: an XLSX report
+// is written there whole by Commit, a workbook cannot be read before its
+// end). After a crash the temporary file stays behind holding the records
+// flushed so far; it is a convenience only, not a complete report: the
+// run's journal is the source of truth about which rows were sent.
 //
 // # Columns
 //
 // The report's fixed columns (Columns) come first, then the input's
 // columns under the names InputColumns gives them: an input column named
 // like a fixed column is renamed, so that the fixed columns are never
-// ambiguous and every report column name is unique. OpenCSV and
+// ambiguous and every report column name is unique. Open, OpenCSV and
 // InputHeader undo the renaming.
 package reports
 
@@ -82,9 +86,10 @@ type Writer interface {
 	Close() error
 }
 
-// ErrFormat is returned by Create for a report extension it cannot write.
+// ErrFormat is wrapped by the errors of FormatOf, Create and Open for a
+// report extension they do not know.
 var ErrFormat = errors.New("unsupported report format")
 
-// ErrNotReport is wrapped by the errors of OpenCSV, NewCSVReader and
+// ErrNotReport is wrapped by the errors of Open, OpenCSV, NewCSVReader and
 // InputHeader for a file or header that is not a srimport report.
 var ErrNotReport = errors.New("not a srimport report")

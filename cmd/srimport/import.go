@@ -96,7 +96,7 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 	o.watchOptions.addFlags(cmd, getenv)
 	o.page.addFlags(cmd, getenv)
 	f := cmd.Flags()
-	f.StringVar(&o.report, "report", "", "report file (.csv), written beside and renamed into place at the end; default FILE.report.csv")
+	f.StringVar(&o.report, "report", "", reportFlagHelp+"\n(default FILE.report.csv)")
 	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "API base URL ($SRIMPORT_BASE_URL)")
 	f.BoolVar(&o.sandbox, "sandbox", false, "start the built-in emulator in-process and import into it (no account needed; keeps no state)")
 	f.IntVar(&o.workers, "workers", envNum(getenv, "SRIMPORT_WORKERS", 8, strconv.Atoi, &o.envErr), "requests in flight at most ($SRIMPORT_WORKERS)")
@@ -111,7 +111,7 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 	f.DurationVar(&o.grace, "grace", 10*time.Second, "after a stop, how long requests in flight may finish before they are cancelled")
 	f.DurationVar(&o.downAfter, "down-after", serviceDownAfter, "stop the run when the service has answered nothing at all for this long\n(refused, unreachable, or silent); rows not sent stay pending")
 	f.BoolVar(&o.dryRun, "dry-run", false, "read, map and validate every row as validate does; send nothing")
-	f.StringVar(&o.retryFrom, "retry-from", "", "send only the rows whose status in this report (.csv) is failed or unknown")
+	f.StringVar(&o.retryFrom, "retry-from", "", "send only the rows whose status in this report (.csv, .xlsx or .jsonl) is failed or unknown")
 	return cmd
 }
 

@@ -100,6 +100,7 @@ func (o *inputOptions) inputOpts() (input.Options, error) {
 type pipeline struct {
 	src    input.Reader
 	mapper *mapping.Mapper
+	file   string // the input file's path
 }
 
 // open opens the input file and compiles the mapping against its header.
@@ -110,7 +111,7 @@ func (o *inputOptions) open(notes io.Writer, file string, topics []client.Suppor
 	if err != nil {
 		return nil, err
 	}
-	src, err := input.Open(file, opts)
+	src, err := openReportInput(file, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -134,7 +135,7 @@ func (o *inputOptions) open(notes io.Writer, file string, topics []client.Suppor
 		src.Close()
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return &pipeline{src: src, mapper: m}, nil
+	return &pipeline{src: src, mapper: m, file: file}, nil
 }
 
 // checkReport refuses a report path that would replace a file the run
@@ -144,8 +145,8 @@ func (o *inputOptions) open(notes io.Writer, file string, topics []client.Suppor
 // so it may be the same file.
 func (o *inputOptions) checkReport(file, report string) error {
 	if o.retryFrom != "" {
-		if ext := strings.ToLower(filepath.Ext(o.retryFrom)); ext != ".csv" {
-			return &usageError{fmt.Errorf("--retry-from %s: this version reads .csv reports only", o.retryFrom)}
+		if err := retryFormat(o.retryFrom); err != nil {
+			return err
 		}
 	}
 	if report == "" {
@@ -166,7 +167,14 @@ func (o *inputOptions) checkReport(file, report string) error {
 	if info, err := os.Stat(report); err == nil && info.IsDir() {
 		return &usageError{fmt.Errorf("--report %s is a directory; name a file", report)}
 	}
-	return reportFormat("--report", report)
+	if err := reportFormat("--report", report); err != nil {
+		return err
+	}
+	opts, err := o.inputOpts()
+	if err != nil {
+		return err
+	}
+	return checkXLSXRows("--report", report, file, opts)
 }
 
 // run imports (creator non-nil) or validates the pipeline's rows into the
@@ -197,6 +205,7 @@ func (p *pipeline) run(ctx context.Context, cfg importer.Config, reportPath stri
 		_ = file.Abort()
 		return sum, err
 	}
+	file.SetInfo(reports.Info{Input: p.file, Run: cfg.RunID, Started: sum.Started, Finished: sum.Finished})
 	if cerr := file.Commit(); cerr != nil {
 		_ = file.Abort()
 		if err == nil {
@@ -214,12 +223,13 @@ func (p *pipeline) run(ctx context.Context, cfg importer.Config, reportPath stri
 // returns the identities of its failed and unknown rows, for
 // importer.Config.Select.
 func selectFromReport(path string, p *pipeline) (func(string) bool, error) {
-	r, err := reports.OpenCSV(path)
+	r, err := reports.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("--retry-from %s: %w", path, err)
 	}
 	defer r.Close()
-	if got, want := r.Header(), p.src.Header(); !slices.Equal(got, want) {
+	// (A JSON Lines report without records does not tell its columns.)
+	if got, want := r.Header(), p.src.Header(); got != nil && !slices.Equal(got, want) {
 		return nil, fmt.Errorf("--retry-from %s: its input columns %q are not the input's %q; give the report of a run of this file", path, got, want)
 	}
 	namer := importer.NewNamer()
@@ -321,15 +331,6 @@ func statusCounts[K ~string](counts map[K]int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// reportFormat refuses a report path whose format this version cannot
-// write (a usage error); flag names the flag that gave it.
-func reportFormat(flag, path string) error {
-	if ext := strings.ToLower(filepath.Ext(path)); ext != ".csv" && ext != "" {
-		return &usageError{fmt.Errorf("%s %s: this version writes .csv reports only; name the report FILE.csv", flag, path)}
-	}
-	return nil
 }
 
 // printSummary prints the human summary of a validation.

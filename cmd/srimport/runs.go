@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/srimport/srimport/importer"
-	"github.com/srimport/srimport/input"
 	"github.com/srimport/srimport/reports"
 	"github.com/srimport/srimport/state"
 )
@@ -122,7 +121,7 @@ journal has no outcome for are reported pending.`,
 				}
 			}
 			if out == "" {
-				return &usageError{errors.New("-o OUT is required: the report file to write (.csv)")}
+				return &usageError{errors.New("-o OUT is required: the report file to write (.csv, .xlsx or .jsonl)")}
 			}
 			if err := reportFormat("-o", out); err != nil {
 				return err
@@ -133,7 +132,7 @@ journal has no outcome for are reported pending.`,
 	o.addFlags(cmd, getenv)
 	cmd.Flags().StringVar(&page.path, "html", "", "write the run's page to this HTML file: counts, errors by message and, for a run that\nfinished, charts over time; self-contained (with -o, the report too)")
 	f := cmd.Flags()
-	f.StringVarP(&out, "output", "o", "", "the report file to write (.csv)")
+	f.StringVarP(&out, "output", "o", "", "the report file to write; its extension picks the format: .csv, .xlsx or .jsonl")
 	f.StringVar(&in.sheet, "sheet", "", "XLSX sheet, as given to import")
 	f.StringVar(&in.password, "password", getenv("SRIMPORT_PASSWORD"), "password of an encrypted XLSX workbook ($SRIMPORT_PASSWORD)")
 	f.StringVar(&in.encoding, "encoding", "auto", "CSV text encoding, as given to import")
@@ -165,7 +164,10 @@ func runReport(ctx context.Context, std stdio, o *historyOptions, in *inputOptio
 	if hash != run.InputHash {
 		return fmt.Errorf("run %d's input %s has changed since the run; its report cannot be rebuilt from it", run.ID, run.Input)
 	}
-	src, err := input.Open(run.Input, opts)
+	if err := checkXLSXRows("-o", out, run.Input, opts); err != nil {
+		return err
+	}
+	src, err := openReportInput(run.Input, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", run.Input, err)
 	}
@@ -175,6 +177,7 @@ func runReport(ctx context.Context, std stdio, o *historyOptions, in *inputOptio
 		return err
 	}
 	defer file.Abort()
+	file.SetInfo(reports.Info{Input: run.Input, Run: run.ID, Started: run.Started, Finished: run.Finished})
 	entries := make(chan importer.RowEntry)
 	listErr := make(chan error, 1)
 	ctx, cancel := context.WithCancel(ctx)
