@@ -92,10 +92,16 @@ type xlsxReader struct {
 	pkg    *xlsxPackage
 	sheet  string
 	part   io.Closer
-	dec    *xml.Decoder
-	styles *styleTable
-	header []string
-	notes  []string
+	stream *sheetStream // the sheet, read by readRow
+	dec    *xml.Decoder // reading the stream where the scanner does not
+	// sheetData is the sheet's <sheetData> start tag, named as the sheet
+	// names it, which a decoder taking over inside it reads first.
+	sheetData []byte
+	lineBase  int  // lines before where r.dec started, for its messages
+	noScan    bool // read every row with encoding/xml (tests)
+	styles    *styleTable
+	header    []string
+	notes     []string
 
 	rowNum int      // the last row read
 	cells  []string // the last row's cells by column, reused
@@ -122,7 +128,8 @@ func newXLSXReader(pkg *xlsxPackage, want string, notes []string) (*xlsxReader, 
 		return nil, err
 	}
 	r := &xlsxReader{pkg: pkg, sheet: sh.name, part: rc, styles: styles, notes: notes}
-	r.dec = newPartDecoder(rc)
+	r.stream = newSheetStream(rc)
+	r.dec = newStreamDecoder(r.stream)
 	if err := r.readHeader(); err != nil {
 		rc.Close()
 		styles.Close()

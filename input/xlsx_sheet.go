@@ -1,6 +1,7 @@
 package input
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -9,11 +10,12 @@ import (
 	"strings"
 )
 
-// This file is the streaming pass over a worksheet part: one encoding/xml
-// token loop that keeps only the current row. excelize's Rows iterator is
-// not used because it neither says which style a cell has (needed to tell
-// a date from a number) nor reports XML errors (a damaged sheet would read
-// as a short one).
+// This file is the streaming pass over a worksheet part with encoding/xml:
+// a token loop that keeps only the current row. It reads the start of the
+// sheet, and the rows xlsx_fast.go's scanner leaves to it. excelize's Rows
+// iterator is not used because it neither says which style a cell has
+// (needed to tell a date from a number) nor reports XML errors (a damaged
+// sheet would read as a short one).
 
 // nextToken returns d's next token, refusing a DTD.
 func nextToken(d *xml.Decoder, part string) (xml.Token, error) {
@@ -29,6 +31,10 @@ func nextToken(d *xml.Decoder, part string) (xml.Token, error) {
 
 // fail records and returns a fatal error met in the sheet.
 func (r *xlsxReader) fail(err error) error {
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		se.Line += r.lineBase // counted in the document, not from r.dec's start
+	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
@@ -43,10 +49,12 @@ func (r *xlsxReader) fail(err error) error {
 }
 
 // toSheetData reads up to the start of the sheet's rows; io.EOF means the
-// sheet has none.
+// sheet has none. It notes the <sheetData> tag and leaves the stream just
+// after it, for readRow.
 func (r *xlsxReader) toSheetData() error {
 	depth := 0
 	for {
+		off := r.dec.InputOffset()
 		t, err := nextToken(r.dec, r.sheet)
 		if err == io.EOF && depth == 0 {
 			return io.EOF
@@ -57,6 +65,19 @@ func (r *xlsxReader) toSheetData() error {
 		switch t := t.(type) {
 		case xml.StartElement:
 			if t.Name.Local == "sheetData" {
+				s := r.stream
+				end := s.mark + int(r.dec.InputOffset())
+				tag := s.buf[s.mark+int(off) : end]
+				s.r, s.mark = end, end
+				s.line = bytes.Count(s.buf[:end], []byte("\n"))
+				if bytes.HasSuffix(tag, []byte("/>")) {
+					return io.EOF // <sheetData/>
+				}
+				name := tag[1:]
+				if i := bytes.IndexAny(name, " \t\r\n>"); i >= 0 {
+					name = name[:i]
+				}
+				r.sheetData = append(append([]byte("<"), name...), '>')
 				return nil
 			}
 			if depth == 0 {
@@ -72,9 +93,9 @@ func (r *xlsxReader) toSheetData() error {
 	}
 }
 
-// readRow reads the next <row> into r.rowNum and r.cells; io.EOF after
-// the last.
-func (r *xlsxReader) readRow() error {
+// readRowXML reads the next <row> into r.rowNum and r.cells with r.dec;
+// io.EOF after the last.
+func (r *xlsxReader) readRowXML() error {
 	for {
 		t, err := nextToken(r.dec, r.sheet)
 		if err != nil {

@@ -30,7 +30,7 @@ func xlsxSave(t *testing.T, build func(f *excelize.File), opts ...excelize.Optio
 }
 
 // xlsxMust fails the test on err.
-func xlsxMust(t *testing.T, err error) {
+func xlsxMust(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +184,7 @@ func TestXLSXDate1904(t *testing.T) {
 // xlsxRaw writes a workbook by hand: one sheet whose <sheetData> content
 // is rows, with styles 0 General, 1 numFmt 14 and 2 the custom "00000",
 // and the given shared strings. extra adds or replaces parts.
-func xlsxRaw(t *testing.T, rows string, sst []string, extra map[string]string) string {
+func xlsxRaw(t testing.TB, rows string, sst []string, extra map[string]string) string {
 	t.Helper()
 	parts := map[string]string{
 		"[Content_Types].xml": `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
