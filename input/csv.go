@@ -83,10 +83,10 @@ func NewCSV(r io.Reader, opts Options) (Reader, error) {
 //
 // The bufio.Reader serves the look at the first line (prelude); the parser
 // then reads through it in large blocks. The utf8Locator checks UTF-8 as
-// the text is read, a block at a time, which costs half as much as
-// checking each record. Offsets below the decoder are
-// file offsets; above it, "stream" offsets count the text from just after
-// a byte-order mark. For UTF-8 input the two differ by base only.
+// the text is read, a block at a time, which costs about half as much as
+// checking each record apart. Offsets below the decoder are file offsets;
+// above it, "stream" offsets count the text from just after a byte-order
+// mark. For UTF-8 input the two differ by base only.
 type csvReader struct {
 	src     *countingReader
 	br      *bufio.Reader

@@ -82,15 +82,6 @@ func (s *sheetStream) ReadByte() (byte, error) {
 	return c, nil
 }
 
-// newStreamDecoder returns an XML decoder that reads s as it needs it.
-func newStreamDecoder(s *sheetStream) *xml.Decoder {
-	d := xml.NewDecoder(s)
-	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
-		return nil, fmt.Errorf("%w: a part is in the %s encoding; %s", ErrCorrupt, label, xlsxSaveAs)
-	}
-	return d
-}
-
 // Read makes sheetStream an io.Reader too, for xml.NewDecoder, which
 // takes an io.Reader but reads an io.ByteReader one byte at a time.
 func (s *sheetStream) Read(p []byte) (int, error) {
@@ -103,6 +94,15 @@ func (s *sheetStream) Read(p []byte) (int, error) {
 	}
 	p[0] = c
 	return 1, nil
+}
+
+// newStreamDecoder returns an XML decoder that reads s as it needs it.
+func newStreamDecoder(s *sheetStream) *xml.Decoder {
+	d := xml.NewDecoder(s)
+	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
+		return nil, fmt.Errorf("%w: a part is in the %s encoding; %s", ErrCorrupt, label, xlsxSaveAs)
+	}
+	return d
 }
 
 // readRow reads the next row into r.rowNum and r.cells; io.EOF after the
@@ -366,7 +366,7 @@ func (sc *rowScanner) row(r *xlsxReader) int {
 		return scanEnd
 	}
 	if ok, st := sc.open("row"); !ok {
-		return cmpStatus(st)
+		return orSlow(st)
 	}
 	var ref []byte
 	hasRef := false
@@ -403,7 +403,7 @@ func (sc *rowScanner) row(r *xlsxReader) int {
 		}
 		ok, st := sc.open("c")
 		if !ok {
-			return cmpStatus(st)
+			return orSlow(st)
 		}
 		var st2 int
 		if cells, st2 = sc.cell(r, num, cells); st2 >= 0 {
@@ -414,8 +414,8 @@ func (sc *rowScanner) row(r *xlsxReader) int {
 	return scanRow
 }
 
-// cmpStatus turns open's "another element" into scanSlow.
-func cmpStatus(st int) int {
+// orSlow turns "another element" (-1) into scanSlow.
+func orSlow(st int) int {
 	if st < 0 {
 		return scanSlow
 	}
@@ -526,7 +526,7 @@ func (sc *rowScanner) element(name string) (string, int) {
 		return "", st
 	}
 	if ok, st := sc.close(name); !ok {
-		return "", cmpStatus(st)
+		return "", orSlow(st)
 	}
 	return text, -1
 }

@@ -10,6 +10,11 @@ import (
 	"github.com/srimport/srimport/wire"
 )
 
+// The importer validates through Check when the Mapper has it.
+var _ interface {
+	Check(values []string, row int) error
+} = (*Mapper)(nil)
+
 // mapChecked is m.Map(values, row), after checking that m.Check agrees on
 // the same row: nil exactly when Map succeeds, else an error with Map's
 // text. The tests map through it, so that every table of this package
