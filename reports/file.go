@@ -98,7 +98,11 @@ func create(path string, inputHeader []string, wrap func(io.Writer) io.Writer) (
 	}
 	switch format {
 	case XLSX:
-		f.w, err = newXLSX(w, inputHeader)
+		tmpDir := "" // a device's directory is no place for files
+		if f.tmp != "" {
+			tmpDir = filepath.Dir(f.tmp)
+		}
+		f.w, err = newXLSX(w, inputHeader, tmpDir)
 	case JSONL:
 		f.w = newJSONL(w, inputHeader)
 	default:

@@ -60,11 +60,14 @@ type Info struct {
 // longer than Excel's 32,767 characters a cell is cut there.
 //
 // The records go to a temporary file of excelize's as they come (past
-// 16 MiB), so memory stays flat while they are written. Close assembles
-// the workbook and writes it to the destination as a stream: it takes
-// time (deflate) but no memory in proportion to the report. Until then
-// the destination holds nothing: Flush writes nothing, a workbook cannot
-// be read before its end.
+// 16 MiB), so memory stays flat while they are written: for a File, an
+// "excelize-<n>" file beside the report (not in the temporary directory,
+// which may be memory: tmpfs), otherwise in os.TempDir. It holds about
+// the report's sheet uncompressed, ~1 KB a record for a row of ticket
+// text. Close assembles the workbook and writes it to the destination as
+// a stream: it takes time (deflate) but no memory in proportion to the
+// report. Until then the destination holds nothing: Flush writes nothing,
+// a workbook cannot be read before its end.
 type XLSXWriter struct {
 	dest   io.Writer
 	closer io.Closer // nil when the destination is not ours to close
@@ -105,7 +108,7 @@ type xlsxStyles struct {
 // (Columns) and the input columns as InputColumns names them. The workbook
 // is written to w by Close; if w is an io.Closer, Close closes it.
 func NewXLSX(w io.Writer, inputHeader []string) (*XLSXWriter, error) {
-	xw, err := newXLSX(w, inputHeader)
+	xw, err := newXLSX(w, inputHeader, "")
 	if err != nil {
 		return nil, err
 	}
@@ -115,9 +118,10 @@ func NewXLSX(w io.Writer, inputHeader []string) (*XLSXWriter, error) {
 	return xw, nil
 }
 
-// newXLSX is NewXLSX with a destination it never closes.
-func newXLSX(w io.Writer, inputHeader []string) (*XLSXWriter, error) {
-	book := excelize.NewFile()
+// newXLSX is NewXLSX with a destination it never closes, and its
+// temporary files in tmpDir ("" for os.TempDir).
+func newXLSX(w io.Writer, inputHeader []string, tmpDir string) (*XLSXWriter, error) {
+	book := excelize.NewFile(excelize.Options{TmpDir: tmpDir})
 	xw := &XLSXWriter{dest: w, book: book, width: len(inputHeader), limit: MaxXLSXRows}
 	xw.header = append(Columns(), InputColumns(inputHeader)...)
 	if err := xw.prepare(); err != nil {

@@ -351,3 +351,33 @@ func TestXLSXRefusesRowsPastASheet(t *testing.T) {
 		t.Fatalf("one row past a sheet: %v, want ErrTooManyRows suggesting .csv", err)
 	}
 }
+
+func TestXLSXRecordsWaitBesideTheReport(t *testing.T) {
+	dir := t.TempDir()
+	f, err := reports.Create(filepath.Join(dir, "r.xlsx"), []string{"Description"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Past excelize's 16 MiB in memory, the sheet goes to a file.
+	text := strings.Repeat("x", 4<<10)
+	for i := range 5000 {
+		if err := f.Write(reports.Record{Row: i + 2, Status: reports.Created, Input: []string{text}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var spill []string
+	for _, n := range names(t, dir) {
+		if strings.HasPrefix(n, "excelize-") {
+			spill = append(spill, n)
+		}
+	}
+	if len(spill) != 1 {
+		t.Fatalf("directory holds %q while writing, want one excelize-* file beside the report", names(t, dir))
+	}
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, dir); !reflect.DeepEqual(got, []string{"r.xlsx"}) {
+		t.Fatalf("directory holds %q after Commit, want only r.xlsx", got)
+	}
+}

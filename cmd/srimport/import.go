@@ -56,7 +56,10 @@ func newImportCmd(io stdio, getenv env, sig *signals) *cobra.Command {
 
 Each row is mapped (--mapping, or headers matched to fields by name),
 validated, and created through POST {base-url}/v1/servicerequests/{locale}.
-Every row's outcome goes to the report, in input order.
+Every row's outcome goes to the report, in input order. A report
+(.xlsx or .csv) can itself be imported once its failed rows are fixed in
+a spreadsheet: its result columns are left out, and the rows created
+before are skipped, as in any re-run.
 
 Authentication, in this order: $SRIMPORT_TOKEN holds a bearer token;
 --token-command names a command that prints one (run again whenever the
@@ -79,7 +82,9 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
   SRIMPORT_TOKEN=... srimport import --workers 16 --rate 50 tickets.csv
   srimport import --mapping helpdesk.yaml --report out.csv export.csv
   srimport import --max-duration 50m nightly.csv      # a cron job that must end in time
-  srimport import --retry-from tickets.csv.report.csv tickets.csv`,
+  srimport import --retry-from tickets.csv.report.csv tickets.csv
+  srimport import --report out.xlsx tickets.csv   # then fix the failed rows in out.xlsx, and
+  srimport import out.xlsx`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if o.envErr != nil {
@@ -96,7 +101,7 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
 	o.watchOptions.addFlags(cmd, getenv)
 	o.page.addFlags(cmd, getenv)
 	f := cmd.Flags()
-	f.StringVar(&o.report, "report", "", reportFlagHelp+"\n(default FILE.report.csv)")
+	f.StringVar(&o.report, "report", "", "report file (default FILE.report.csv); "+reportFormatsHelp)
 	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "API base URL ($SRIMPORT_BASE_URL)")
 	f.BoolVar(&o.sandbox, "sandbox", false, "start the built-in emulator in-process and import into it (no account needed; keeps no state)")
 	f.IntVar(&o.workers, "workers", envNum(getenv, "SRIMPORT_WORKERS", 8, strconv.Atoi, &o.envErr), "requests in flight at most ($SRIMPORT_WORKERS)")

@@ -28,7 +28,7 @@ Prints how many rows are valid and which rules the invalid ones break; with
 		},
 	}
 	o.addFlags(cmd, getenv)
-	cmd.Flags().StringVar(&o.report, "report", "", "also write a report of every row: "+reportFlagHelp)
+	cmd.Flags().StringVar(&o.report, "report", "", "also write a report of every row; "+reportFormatsHelp)
 	return cmd
 }
 
