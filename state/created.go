@@ -16,7 +16,7 @@ type createdSet struct {
 	set  u64set.Set
 }
 
-func newCreatedSet() createdSet { return createdSet{seed: maphash.MakeSeed()} }
+func newCreatedSet() *createdSet { return &createdSet{seed: maphash.MakeSeed()} }
 
 func (c *createdSet) add(id string)      { c.set.Add(maphash.String(c.seed, id)) }
 func (c *createdSet) has(id string) bool { return c.set.Has(maphash.String(c.seed, id)) }

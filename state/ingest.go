@@ -22,7 +22,7 @@ import (
 // bounds the memory ingesting a long run's log takes. An identity or
 // row written in two chunks is upserted twice, which is correct, only
 // slower.
-const ingestChunk = 1 << 13
+const ingestChunk = 1 << 12
 
 // ingestBatch is how many rows, or items, one statement of ingest
 // upserts: one statement per row would cost more in the driver than in

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -363,5 +364,50 @@ func TestLaterRunWins(t *testing.T) {
 	}
 	if rows := collectRows(t, s, older.ID()); len(rows) != 1 || rows[0].Status != reports.Failed {
 		t.Fatalf("the older run's rows = %+v", rows)
+	}
+}
+
+// TestCreatedIDsReadBackAndNoted: HasServiceRequest knows every created
+// entry of the run — those written before its first call (read back from
+// the log), those written while that call reads, and those written after
+// — and none of the failed ones, with writers going concurrently.
+func TestCreatedIDsReadBackAndNoted(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, t.TempDir())
+	r := begin(t, s, "tgt")
+	write := func(seq int, st importer.State) {
+		e := rowEntry(seq, fmt.Sprintf("id%d", seq), st, reports.Created)
+		if st == importer.StateCreated {
+			e.ServiceRequestID = fmt.Sprintf("SR-%d", seq)
+		}
+		if _, err := r.Queue(ctx, e); err != nil {
+			t.Error(err)
+		}
+	}
+	const before, during = 3000, 3000
+	for i := range before {
+		write(i, []importer.State{importer.StateCreated, importer.StateFailed}[i%2])
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // writes while the first call reads the log back
+		defer wg.Done()
+		for i := before; i < before+during; i++ {
+			write(i, []importer.State{importer.StateCreated, importer.StateFailed}[i%2])
+		}
+	}()
+	if has, err := r.HasServiceRequest(ctx, "SR-0"); err != nil || !has {
+		t.Fatalf("HasServiceRequest(SR-0), written before the first call = %v, %v", has, err)
+	}
+	wg.Wait()
+	write(before+during, importer.StateCreated)
+	for i := 0; i <= before+during; i++ {
+		has, err := r.HasServiceRequest(ctx, fmt.Sprintf("SR-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := i%2 == 0 || i == before+during; has != want {
+			t.Fatalf("HasServiceRequest(SR-%d) = %v, want %v", i, has, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -73,11 +74,12 @@ type Run struct {
 	//     run began, or when InDoubt returned them, by identity: the ones
 	//     settlement rewrites and rows then look up;
 	//   - overlay: this run's latest write of each identity in watch.
-	created createdSet
+	created *createdSet // nil until HasServiceRequest first asks (see mineLocked)
 	doubt   map[string]importer.Entry
 	watch   map[string]importer.Entry
 	overlay map[string]importer.Entry
 
+	arm   sync.Mutex // serialises mine's first call
 	snap  snapshot   // Lookup's
 	empty emptyCheck // Lookup's
 
@@ -104,7 +106,6 @@ func newRun(s *Store, id int64, target string, log *os.File, logPath string, wat
 		done:    make(chan struct{}),
 		space:   make(chan struct{}),
 		stopped: make(chan struct{}),
-		created: newCreatedSet(),
 		doubt:   make(map[string]importer.Entry),
 		watch:   make(map[string]importer.Entry, len(watch)),
 		overlay: make(map[string]importer.Entry),
@@ -360,7 +361,9 @@ func (r *Run) noteLocked(e *importer.RowEntry) {
 		return
 	}
 	if e.State == importer.StateCreated && e.ServiceRequestID != "" {
-		r.created.add(e.ServiceRequestID)
+		if r.created != nil {
+			r.created.add(e.ServiceRequestID)
+		}
 	}
 	if w, ok := r.watch[id]; ok {
 		prev, ok := r.overlay[id]
@@ -509,10 +512,7 @@ func doubtSince(e importer.Entry) time.Time {
 // service-request id id, or the database holds one for the target. It
 // returns the sticky write error if a write has failed.
 func (r *Run) HasServiceRequest(ctx context.Context, id string) (bool, error) {
-	r.mu.Lock()
-	mine := r.created.has(id)
-	err := r.err
-	r.mu.Unlock()
+	mine, err := r.mine(ctx, id)
 	if err != nil {
 		return false, err
 	}
@@ -529,6 +529,99 @@ func (r *Run) HasServiceRequest(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("state: look up service request %s: %w", id, err)
 	}
 	return true, nil
+}
+
+// mine reports whether this run wrote a created entry with
+// service-request id id. The ids are kept from the first call on: most
+// runs settle nothing and never ask, and a million ids would cost 8 MiB
+// of a run's memory. The first call notes every later write, waits until
+// what was queued before is durable and reads those earlier writes back
+// from the log; calls meanwhile wait for it.
+func (r *Run) mine(ctx context.Context, id string) (bool, error) {
+	r.arm.Lock()
+	defer r.arm.Unlock()
+	r.mu.Lock()
+	if r.err != nil {
+		err := r.err
+		r.mu.Unlock()
+		return false, err
+	}
+	if r.created != nil {
+		ok := r.created.has(id)
+		r.mu.Unlock()
+		return ok, nil
+	}
+	set := newCreatedSet()
+	r.created = set
+	if err := r.waitLocked(ctx, r.queued, maxQueue); err != nil {
+		r.disarm()
+		return false, err
+	}
+	if err := r.readCreated(set); err != nil {
+		r.disarm()
+		return false, fmt.Errorf("state: read the log of run %d back: %w", r.id, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return set.has(id), nil
+}
+
+// disarm forgets the ids of a first mine call that failed, for the next
+// to start over.
+func (r *Run) disarm() {
+	r.mu.Lock()
+	r.created = nil
+	r.mu.Unlock()
+}
+
+// readCreated adds to set the ids of the created entries in the run's
+// log as far as it is durable (a record being appended reads as a torn
+// tail, and is noted in set by noteLocked anyway).
+func (r *Run) readCreated(set *createdSet) error {
+	f, err := os.Open(r.logPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // ingested and removed: the database has it all
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	lr, _, err := readLog(f, r.id)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	flush := func() {
+		r.mu.Lock()
+		for _, id := range ids {
+			set.add(id)
+		}
+		r.mu.Unlock()
+		ids = ids[:0]
+	}
+	for {
+		kind, p, err := lr.next()
+		if errors.Is(err, io.EOF) || isTorn(err) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if kind != recEntry {
+			continue
+		}
+		e, err := decodeEntry(p)
+		if err != nil {
+			return err
+		}
+		if e.State == importer.StateCreated && e.ServiceRequestID != "" {
+			if ids = append(ids, e.ServiceRequestID); len(ids) == 1024 {
+				flush()
+			}
+		}
+	}
+	flush()
+	return nil
 }
 
 // Finish ends the run's writes (a later Write returns ErrClosed), makes

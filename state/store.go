@@ -259,8 +259,8 @@ func open(dir string, opt options) (*Store, error) {
 	s.w, err = sql.Open("sqlite", uri+"?_pragma=busy_timeout(10000)"+
 		"&_pragma=journal_mode(WAL)"+
 		"&_pragma=synchronous("+opt.synchronous+")"+
-		"&_pragma=cache_size(-4096)"+
-		"&_pragma=temp_store(MEMORY)"+
+		"&_pragma=cache_size(-2048)"+
+		"&_pragma=temp_store(DEFAULT)"+
 		"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", abs, err)
