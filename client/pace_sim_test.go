@@ -39,7 +39,22 @@ type paceResult struct {
 	maxLimit                  float64 // highest limit the pacer set
 	maxWindow                 int64   // most sends in a 1 s window (100 ms steps)
 	okPerSecond               []int64
-	limits                    []float64 // the limit at the end of each second
+	limits                    []float64     // the limit at the end of each second
+	firstThrottle             time.Duration // when the first 429 came; -1 = never
+	trace                     []limitAt     // every change of the limit
+	answers                   []simAnswerAt // every answer, in order
+}
+
+// limitAt is a limit the pacer set, and when.
+type limitAt struct {
+	at    time.Duration
+	limit float64
+}
+
+// simAnswerAt is an answer of the simulated service, and when.
+type simAnswerAt struct {
+	at        time.Duration
+	throttled bool
 }
 
 type simEvent struct {
@@ -116,7 +131,7 @@ func (s paceSim) run() paceResult {
 		push(0, simWake, w, 0)
 	}
 	seconds := int(s.Duration / time.Second)
-	res := paceResult{okPerSecond: make([]int64, seconds), limits: make([]float64, seconds)}
+	res := paceResult{okPerSecond: make([]int64, seconds), limits: make([]float64, seconds), firstThrottle: -1}
 	sendsPer := make([]int64, int(s.Duration/pacerBucket)+1)
 	for q.Len() > 0 {
 		e := heap.Pop(&q).(simEvent)
@@ -161,6 +176,13 @@ func (s paceSim) run() paceResult {
 			}
 			p.observe(now, status, e.at-sentAt[e.worker], retryAfter)
 			rewake(e.at)
+			if l := p.Rate(); len(res.trace) == 0 || res.trace[len(res.trace)-1].limit != l {
+				res.trace = append(res.trace, limitAt{e.at, l})
+			}
+			res.answers = append(res.answers, simAnswerAt{e.at, status == 429})
+			if status == 429 && res.firstThrottle < 0 {
+				res.firstThrottle = e.at
+			}
 			res.maxLimit = max(res.maxLimit, p.Rate())
 			res.limits[e.at/time.Second] = p.Rate()
 			steady := e.at >= s.Warmup
