@@ -467,7 +467,10 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 		contact wire.Contact
 	}{}
 	a.attr.ObjectType = wire.ObjectServiceRequest
-	a.req = Request{Row: row, Locale: locale, Key: f.key, Provenance: m.provenance, SR: wire.ServiceRequest{
+	// A key outlives its row (the importer keeps every key to find
+	// repeats): a copy of it does not keep the row's text, or the block of
+	// input the reader cut it from, in memory.
+	a.req = Request{Row: row, Locale: locale, Key: strings.Clone(f.key), Provenance: m.provenance, SR: wire.ServiceRequest{
 		Title:            f.v[fTitle],
 		Description:      f.v[fDescription],
 		Severity:         severityValue(f.v[fSeverity]),
