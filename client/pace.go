@@ -17,12 +17,22 @@ import (
 // (or holds Config.Rate); from then on it spaces the attempts evenly at a
 // limit it adjusts:
 //
-//   - A 429 to an attempt sent after the latest cut, a second or more (or
-//     twice the latency) after that cut, cuts the limit to what the
-//     service admitted over the last second, less pacerBackoff: while it
-//     refuses some, it admits as many as its quota allows. A cut never
-//     takes more than 1-pacerDeepest of the limit, except the first, when
-//     the rate sent so far stands for the limit.
+//   - A 429 to an attempt sent after the latest cut, pacerHoldoff (or
+//     twice the latency) or more after that cut, cuts the limit to what
+//     the service admitted over the last second, less pacerBackoff: while
+//     it refuses some, it admits as many as its quota allows. A cut keeps
+//     at least pacerDeepest of the limit, or the share of the answers
+//     since the latest cut the service admitted, if lower, when the limit
+//     held the sends back; the first cut, when the rate sent so far
+//     stands for the limit, has no such floor.
+//   - A first cut that rests on fewer than pacerEvidence admitted answers
+//     (a small burst, a low quota) knows little: the limit then grows by
+//     pacerSlowStart of itself per second, at most doubling per interval,
+//     until the next 429, which takes the middle of the limit before the
+//     latest rise (no 429) and the limit then (a 429) for what the service
+//     admits, unless the last second says more. Answers admitted before
+//     the first cut that arrive just after it (a 429 comes back faster
+//     than a create) raise its limit as if they had come before.
 //   - At the end of a decision interval (pacerInterval, or the latency if
 //     longer) with no such 429, and if the limit rather than the workers
 //     holds the attempts back: the limit grows by pacerGrowth of itself
@@ -31,7 +41,8 @@ import (
 //     faster, as it does after the first cut, which may have measured a
 //     burst rather than the quota. It never grows beyond Config.Rate, nor
 //     while the answers grow slow (a service that queues rather than
-//     refuses).
+//     refuses). A decision interval starts anew after a spell without
+//     sends (a Retry-After waited out).
 //
 // The figures and the simulation that chose them are in pace_sim_test.go.
 // A Retry-After of pacerGateMin or more holds all sending until it has
@@ -60,6 +71,10 @@ type pacer struct {
 	started   time.Time // the first send or answer the pacer heard of
 	cur       paceCounts
 	since     time.Time
+	sinceCut  paceCounts    // the sends since the latest cut, and the answers to them
+	lastSend  time.Time     // the latest send
+	slowStart bool          // the limit grows by pacerSlowStart until the next cut
+	grownFrom float64       // the limit before it last grew; 0 = not since the latest cut
 	latency   time.Duration // moving average of the answers' latency
 	minMean   time.Duration // lowest mean latency of 2xx answers over an interval; 0 = none yet
 	gateUntil time.Time     // no sending before then
@@ -93,7 +108,7 @@ const (
 	pacerBinding       = 0.9                    // sends at this share of the limit or more: the limit binds
 	pacerFloor         = 0.5                    // lowest limit, requests per second
 	pacerGateMin       = 2 * time.Second        // shortest Retry-After that holds all sending
-	pacerHoldoff       = time.Second            // shortest time between cuts (or twice the latency)
+	pacerHoldoff       = 500 * time.Millisecond // shortest time between cuts (or twice the latency)
 	pacerBackoff       = 0.9                    // a cut goes this far below what the service admitted
 	pacerDeepest       = 0.7                    // a cut keeps at least this share of the limit
 	pacerEvidence      = 8                      // admitted answers that make the first cut trusted
@@ -103,6 +118,8 @@ const (
 	pacerPlateauFor    = 10 * time.Second       // how long growth stays at pacerProbe
 	pacerDoubling      = 5 * time.Second        // past the plateau, growth doubles this often
 	pacerGrowthMax     = 0.5                    // fastest growth, of itself per second
+	pacerSlowStart     = 1.5                    // growth after the first cut, of itself per second
+	pacerSlowStartMax  = 2                      // most growth in one decision interval, as a factor
 	// A 2xx latency mean over an interval above both slowFactor times and
 	// slowMargin more than the lowest one seen holds the limit where it is.
 	slowFactor = 2
@@ -285,7 +302,14 @@ func (p *pacer) bucket(now time.Time) *paceCounts {
 func (p *pacer) sent(now time.Time) {
 	p.mu.Lock()
 	p.bucket(now).sends++
+	if gap := now.Sub(p.lastSend); gap >= pacerInterval && (p.limit == 0 || gap.Seconds()*p.limit >= 2) {
+		// After a spell without sends (a Retry-After waited out) a
+		// decision interval starts anew.
+		p.since, p.cur = now, paceCounts{}
+	}
+	p.lastSend = now
 	p.cur.sends++
+	p.sinceCut.sends++
 	p.mu.Unlock()
 }
 
@@ -302,7 +326,7 @@ func (p *pacer) observe(now time.Time, status int, latency, retryAfter time.Dura
 	}
 	// An answer to a request sent before the latest cut says nothing about
 	// the limit now in force: it is left out of the counts.
-	current := !now.Add(-latency).Before(p.lastCut)
+	current := now.Add(-latency).After(p.lastCut)
 	if status == 429 {
 		if p.streak.IsZero() {
 			p.streak = now
@@ -317,12 +341,14 @@ func (p *pacer) observe(now time.Time, status int, latency, retryAfter time.Dura
 		}
 		if current {
 			p.cur.throttled++
+			p.sinceCut.throttled++
 		}
 	} else {
 		p.streak = time.Time{}
 		b.ok++
 		if current {
 			p.cur.ok++
+			p.sinceCut.ok++
 			if status >= 200 && status <= 299 {
 				p.cur.latSum += latency
 				p.cur.latN++
@@ -330,6 +356,8 @@ func (p *pacer) observe(now time.Time, status int, latency, retryAfter time.Dura
 		}
 	}
 	switch {
+	case status != 429 && !current && p.slowStart && p.grownFrom == 0 && now.Sub(p.lastCut) < pacerInterval:
+		p.admittedLate(now)
 	case status == 429 && current && now.Sub(p.lastCut) >= max(pacerHoldoff, 2*p.latency):
 		p.cut(now)
 	case now.Sub(p.since) >= p.interval():
@@ -347,7 +375,11 @@ func (p *pacer) observe(now time.Time, status int, latency, retryAfter time.Dura
 func (p *pacer) interval() time.Duration {
 	d := max(pacerInterval, p.latency)
 	if p.limit > 0 {
-		d = max(d, time.Duration(pacerIntervalSends/p.limit*float64(time.Second)))
+		sends := float64(pacerIntervalSends)
+		if p.slowStart {
+			sends = 1
+		}
+		d = max(d, time.Duration(sends/p.limit*float64(time.Second)))
 	}
 	return d
 }
@@ -355,35 +387,69 @@ func (p *pacer) interval() time.Duration {
 // cut lowers the limit at now after a 429, to what the service admitted
 // over the last second, less pacerBackoff: while it refuses some, it
 // admits as many as its quota allows. The limit never rises, and falls by
-// pacerDeepest at most, unless it is the first cut (the limit is the rate
-// sent) and rests on pacerEvidence admitted answers or more. p.mu is held.
+// pacerDeepest at most, or to the share of answers admitted since the
+// latest cut when the limit held the sends back, unless it is the first
+// cut (the limit is the rate sent). A first cut on fewer than
+// pacerEvidence admitted answers starts a slow start (see intervalEnd);
+// the cut that ends it trusts the middle of the limits before and after
+// the latest rise. p.mu is held.
 func (p *pacer) cut(now time.Time) {
-	var w paceCounts
-	for _, b := range p.ring {
-		w.add(b)
-	}
-	// The ring covers the nine buckets before now's and now's so far
-	// (nothing before the first attempt, hence no shorter span).
-	span := (pacerBuckets-1)*pacerBucket + time.Duration(now.UnixNano()%int64(pacerBucket))
+	w, span := p.lastSecond(now)
 	first := p.limit == 0
 	sent := p.limit
 	if first {
 		sent = float64(w.sends) / min(span, max(now.Sub(p.started), p.latency, time.Millisecond)).Seconds()
 	}
 	known := min(sent, float64(w.ok)/span.Seconds())
-	if !first || w.ok < pacerEvidence {
-		known = max(known, sent*pacerDeepest)
+	if !first {
+		// Sending at the limit, the service admitted this share of the
+		// answers since the latest cut: when it is low, the cut goes
+		// deeper than pacerDeepest.
+		c, d := p.sinceCut, now.Sub(p.lastCut)
+		share := float64(c.ok) / float64(max(1, c.ok+c.throttled))
+		if float64(c.sends) < pacerBinding*sent*d.Seconds() {
+			share = 1 // the workers rather than the limit held sending back
+		}
+		known = max(known, sent*min(pacerDeepest, share))
 	}
+	if p.slowStart && p.grownFrom > 0 {
+		// The quota lies between the limit the latest growth started
+		// from, without a 429, and the limit now: take the middle.
+		known = max(known, math.Sqrt(p.grownFrom*sent))
+	}
+	thin := first && w.ok < pacerEvidence
 	known = max(pacerFloor, known)
 	// The first cut's admitted answers may be a burst the service allowed
 	// rather than its quota: it sets no plateau.
 	p.known = known
+	p.slowStart, p.grownFrom = thin, 0
 	if first {
 		p.known = 0
 	}
 	p.setLimit(now, max(pacerFloor, min(sent, known*pacerBackoff)))
 	p.probeFrom = time.Time{}
-	p.lastCut, p.since, p.cur = now, now, paceCounts{}
+	p.lastCut, p.since, p.cur, p.sinceCut = now, now, paceCounts{}, paceCounts{}
+}
+
+// lastSecond returns the counts of the last second at now and the span
+// they cover. p.mu is held.
+func (p *pacer) lastSecond(now time.Time) (w paceCounts, span time.Duration) {
+	for _, b := range p.ring {
+		w.add(b)
+	}
+	// The ring covers the nine buckets before now's and now's so far
+	// (nothing before the first attempt, hence no shorter span).
+	return w, (pacerBuckets-1)*pacerBucket + time.Duration(now.UnixNano()%int64(pacerBucket))
+}
+
+// admittedLate raises the limit a thin first cut set at now, when answers
+// admitted before it arrive just after it (a 429 answers faster than a
+// create): the first cut counts them too. p.mu is held.
+func (p *pacer) admittedLate(now time.Time) {
+	w, span := p.lastSecond(now)
+	if r := float64(w.ok) / span.Seconds() * pacerBackoff; r > p.limit {
+		p.setLimit(now, r)
+	}
 }
 
 // intervalEnd ends a decision interval at now without a 429 worth a cut:
@@ -407,7 +473,11 @@ func (p *pacer) intervalEnd(now time.Time) {
 		// The service answers ever slower: it queues; hold.
 	default:
 		growth := pacerGrowth
-		if p.known == 0 {
+		if p.slowStart {
+			// The first cut rested on a handful of admitted answers: the
+			// quota may lie far above; grow fast until the next cut.
+			growth = pacerSlowStart
+		} else if p.known == 0 {
 			// The quota is not known: grow ever faster since the last cut.
 			growth = min(pacerGrowthMax, pacerGrowth*math.Exp2(now.Sub(p.lastCut).Seconds()/pacerDoubling.Seconds()))
 		} else if p.limit >= p.known*pacerPlateau {
@@ -426,6 +496,9 @@ func (p *pacer) intervalEnd(now time.Time) {
 			}
 		}
 		r := p.limit * (1 + growth*dt.Seconds())
+		if p.slowStart {
+			r = min(r, p.limit*pacerSlowStartMax)
+		}
 		if p.known > 0 && p.limit < p.known*pacerPlateau {
 			r = min(r, p.known*pacerPlateau)
 		}
@@ -433,6 +506,7 @@ func (p *pacer) intervalEnd(now time.Time) {
 			r = min(r, p.ceiling)
 		}
 		if r != p.limit {
+			p.grownFrom = p.limit
 			p.setLimit(now, r)
 		}
 	}
