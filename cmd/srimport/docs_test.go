@@ -869,7 +869,75 @@ func TestDocsNames(t *testing.T) {
 	if flags == 0 || names == 0 {
 		t.Fatalf("found %d srimport flags and %d metric names in docs/; want some of each", flags, names)
 	}
+	checkLinks(t)
 	checkArchitecture(t)
+}
+
+var (
+	linkRE    = regexp.MustCompile(`\]\(([^()\s#]*)(?:#([^()\s]+))?\)`)
+	slugStrip = regexp.MustCompile(`[^\p{L}\p{N} _-]`)
+)
+
+// checkLinks checks that every relative link of docs/ and ARCHITECTURE.md
+// leads to a file of the tree and, with a #fragment, to a heading of it.
+func checkLinks(t *testing.T) {
+	t.Helper()
+	headings := map[string]map[string]bool{} // page → its heading anchors
+	anchors := func(page string) map[string]bool {
+		if h, ok := headings[page]; ok {
+			return h
+		}
+		h := map[string]bool{}
+		if _, prose, err := docBlocks(page); err == nil {
+			for _, l := range prose {
+				if title, ok := strings.CutPrefix(strings.TrimLeft(l, "#"), " "); ok && strings.HasPrefix(l, "#") {
+					h[githubSlug(title)] = true
+				}
+			}
+		}
+		headings[page] = h
+		return h
+	}
+	links := 0
+	for _, page := range docPages(t) {
+		if page.path == "README.md" {
+			continue
+		}
+		_, prose, err := docBlocks(page.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range prose {
+			for _, m := range linkRE.FindAllStringSubmatch(l, -1) {
+				target, frag := m[1], m[2]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				links++
+				dest := page.path
+				if target != "" {
+					dest = filepath.Join(filepath.Dir(page.path), target)
+					if _, err := os.Stat(filepath.Join(repoRoot, dest)); err != nil {
+						t.Errorf("%s: a link to %s, which is not in the tree", page.path, target)
+						continue
+					}
+				}
+				if frag != "" && strings.HasSuffix(dest, ".md") && !anchors(dest)[frag] {
+					t.Errorf("%s: a link to %s#%s, which has no such heading", page.path, target, frag)
+				}
+			}
+		}
+	}
+	if links == 0 {
+		t.Error("no relative links found in docs/")
+	}
+}
+
+// githubSlug is the anchor GitHub gives a heading: lower case, punctuation
+// dropped, spaces turned into hyphens.
+func githubSlug(title string) string {
+	title = strings.TrimSpace(inlineCode.ReplaceAllString(title, "$1"))
+	return strings.ReplaceAll(slugStrip.ReplaceAllString(strings.ToLower(title), ""), " ", "-")
 }
 
 // k8sCalls returns the srimport command lines the containers of a YAML
