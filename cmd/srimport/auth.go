@@ -61,7 +61,7 @@ func (o *authOptions) addFlags(cmd *cobra.Command, getenv env) {
 	f := cmd.Flags()
 	f.StringVar(&o.tokenCommand, "token-command", "", "command that prints a bearer token, or JSON with access_token and expires_in/expires_on;\nrun again whenever the token expires (default: the token in $SRIMPORT_TOKEN)")
 	f.StringVar(&o.cloud, "cloud", envOr(getenv, "SRIMPORT_CLOUD", "public"), "public or usgov: picks the sign-in authority and API base URL ($SRIMPORT_CLOUD)")
-	f.StringVar(&o.authority, "authority", getenv("SRIMPORT_AUTHORITY"), "sign-in authority for the refresh-token grant (default: the cloud's) ($SRIMPORT_AUTHORITY)")
+	f.StringVar(&o.authority, "authority", getenv("SRIMPORT_AUTHORITY"), "sign-in authority for the refresh-token grant; default: the cloud's ($SRIMPORT_AUTHORITY)")
 	f.StringVar(&o.oauthVersion, "oauth", envOr(getenv, "SRIMPORT_OAUTH", "v1"), "token endpoint of the refresh-token grant: v1 (resource=) or v2 (scope=) ($SRIMPORT_OAUTH)")
 	f.StringVar(&o.refreshFile, "refresh-token-file", getenv("SRIMPORT_REFRESH_TOKEN_FILE"), "read the refresh token here and write a rotated one back (mode 0600) ($SRIMPORT_REFRESH_TOKEN_FILE)")
 }

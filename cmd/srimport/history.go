@@ -48,6 +48,11 @@ func openHistory(ctx context.Context, notes io.Writer, o *importOptions, file, t
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
+	if isStdin(file) {
+		// Runs from standard input share one name; their rows' identities
+		// still tell them apart.
+		abs = "(stdin)"
+	}
 	store, err := state.Open(o.stateDir)
 	if err != nil {
 		return nil, fmt.Errorf("state store: %w", err)
@@ -70,9 +75,11 @@ func openHistory(ctx context.Context, notes io.Writer, o *importOptions, file, t
 	if o.resume && (!found || last.ExitStatus != nil && *last.ExitStatus == exitOK) {
 		return nil, fmt.Errorf("--resume: no unfinished run of %s into %s in %s; run without --resume to import it", file, target, o.stateDir)
 	}
-	inHash, err := hashFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+	var inHash string // not known for standard input, read once as it comes
+	if !isStdin(file) {
+		if inHash, err = hashFile(file); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
 	}
 	var mapHash string
 	if o.mapping != "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/srimport/srimport/client"
 	"github.com/srimport/srimport/emulator"
@@ -45,6 +46,7 @@ type importOptions struct {
 	downAfter   time.Duration
 	dryRun      bool
 	envErr      error
+	set         map[string]bool // flags the command line gave
 }
 
 func newImportCmd(io stdio, getenv env, sig *signals) *cobra.Command {
@@ -70,6 +72,12 @@ before it expires and whenever the service says it has. With --sandbox,
 srimport starts its built-in Partner Center emulator on loopback and needs
 no account.
 
+FILE - reads the input from standard input (--format csv, tsv or xlsx;
+default csv); the report then has no file to go beside and must be named
+with --report. Flags that show a $SRIMPORT_ variable take their default from
+it; per-run paths (--report, --summary, --retry-from) have none, since one
+value for every run would send every run's report to the same file.
+
 Running the same import again is always safe. Every row has an identity
 that does not depend on its row number (the mapping's key:, else a hash of
 what it sends), kept with its MS-RequestId in the state store (--state-dir)
@@ -78,36 +86,56 @@ already has, settles the rows left in doubt (a reset, a timeout, a 5xx, an
 unreadable answer: the ticket may exist) by looking them up on the service,
 and sends the rest. Ctrl-C stops dispatch at once, lets requests in flight
 finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
-		Example: `  srimport import --sandbox samples/tickets.csv
-  SRIMPORT_TOKEN=... srimport import --workers 16 --rate 50 tickets.csv
-  srimport import --mapping helpdesk.yaml --report out.csv export.csv
-  srimport import --max-duration 50m nightly.csv      # a cron job that must end in time
+		Example: `  # A first run, without an account: the built-in emulator, no state kept.
+  srimport import --sandbox samples/tickets.csv
+
+  # A real run, with a token printed by a command (run again when it expires).
+  srimport validate tickets.csv
+  srimport import --token-command 'az account get-access-token --resource https://api.partnercenter.microsoft.com' \
+    --workers 16 --rate 50 tickets.csv
+
+  # After a failure: running the same command again is safe; it skips the
+  # rows created and settles those in doubt. Or send only the failed rows:
   srimport import --retry-from tickets.csv.report.csv tickets.csv
-  srimport import --report out.xlsx tickets.csv   # then fix the failed rows in out.xlsx, and
-  srimport import out.xlsx`,
-		Args: args(cobra.ExactArgs(1)),
+  srimport import --report out.xlsx tickets.csv   # fix the failed rows in out.xlsx, then
+  srimport import out.xlsx
+
+  # From another program, on stdin (the report must be named):
+  export-tickets | srimport import --report out.csv -
+
+  # A nightly cron job that must end in time (exit 6 leaves rows pending
+  # for the next night):
+  # /etc/srimport/env exports SRIMPORT_TENANT, SRIMPORT_CLIENT_ID and
+  # SRIMPORT_CLIENT_SECRET_FILE.
+  30 1 * * *  . /etc/srimport/env && srimport import --quiet --max-duration 50m --refresh-token-file /var/lib/srimport/refresh-token --mapping /etc/srimport/helpdesk.yaml /data/nightly.csv`,
+		Annotations: map[string]string{exitTableKey: exitHelp},
+		Args:        args(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if o.envErr != nil {
 				return o.envErr
 			}
+			o.flagsSet(cmd)
 			if o.dryRun {
-				return runValidate(cmd.Context(), io, &o.inputOptions, a[0])
+				if err := o.checkDryRun(); err != nil {
+					return err
+				}
+				return runValidate(cmd.Context(), io, &validateOptions{inputOptions: o.inputOptions}, a[0])
 			}
 			return runImport(cmd.Context(), io, sig, o, a[0])
 		},
 	}
-	o.inputOptions.addFlags(cmd, getenv)
+	o.inputOptions.addFlags(cmd, io, getenv)
 	o.authOptions.addFlags(cmd, getenv)
 	o.watchOptions.addFlags(cmd, getenv)
 	o.page.addFlags(cmd, getenv)
 	f := cmd.Flags()
 	f.StringVar(&o.report, "report", "", "report file (default FILE.report.csv); "+reportFormatsHelp)
 	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "API base URL ($SRIMPORT_BASE_URL)")
-	f.BoolVar(&o.sandbox, "sandbox", false, "start the built-in emulator in-process and import into it (no account needed; keeps no state)")
+	f.BoolVar(&o.sandbox, "sandbox", false, "start the built-in emulator in-process and import into it (no account needed; keeps no state;\nnot with --base-url)")
 	f.IntVar(&o.workers, "workers", envNum(getenv, "SRIMPORT_WORKERS", 8, strconv.Atoi, &o.envErr), "requests in flight at most ($SRIMPORT_WORKERS)")
 	f.Float64Var(&o.rate, "rate", envNum(getenv, "SRIMPORT_RATE", 0, parseFloat, &o.envErr), "requests per second at most, retries included; 0 = no client limit ($SRIMPORT_RATE)")
-	f.IntVar(&o.retries, "retries", 5, "attempts after the first, per row")
-	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of one attempt")
+	f.IntVar(&o.retries, "retries", envNum(getenv, "SRIMPORT_RETRIES", 5, strconv.Atoi, &o.envErr), "attempts after the first, per row ($SRIMPORT_RETRIES)")
+	f.DurationVar(&o.timeout, "timeout", envNum(getenv, "SRIMPORT_TIMEOUT", 60*time.Second, time.ParseDuration, &o.envErr), "time limit of one attempt ($SRIMPORT_TIMEOUT)")
 	f.StringVar(&o.stateDir, "state-dir", envOr(getenv, "SRIMPORT_STATE_DIR", defaultStateDir(getenv)), "where the journal and the import history live ($SRIMPORT_STATE_DIR)")
 	f.BoolVar(&o.resume, "resume", false, "continue the previous unfinished run of this input; an error when there is none (a plain re-run continues too)")
 	f.BoolVar(&o.force, "force", false, "create rows again although this target already has them")
@@ -141,13 +169,39 @@ func (o *importOptions) check(file, report string) error {
 		return &usageError{fmt.Errorf("--in-doubt %q: want settle or retry", o.inDoubt)}
 	case o.resume && o.sandbox:
 		return &usageError{errors.New("--resume cannot be used with --sandbox: a sandbox starts empty and keeps no state")}
+	case isStdin(file) && o.report == "":
+		return &usageError{errors.New("FILE - reads the input from standard input, and there is no file to put the report beside: name it with --report FILE")}
+	case o.sandbox && o.set["base-url"]:
+		return &usageError{errors.New("--sandbox and --base-url: give one; --sandbox imports into the built-in emulator, --base-url into the service at that URL")}
+	case o.sandbox && (o.set["token-command"] || o.set["refresh-token-file"]):
+		return &usageError{errors.New("--sandbox needs no credentials: leave out --token-command and --refresh-token-file")}
 	case !o.sandbox && o.stateDir == "":
 		return &usageError{errors.New("no state directory: set --state-dir or $SRIMPORT_STATE_DIR (no home directory to put it under)")}
 	}
 	if err := o.authOptions.check(); err != nil {
 		return err
 	}
+	if err := o.inputOptions.check(file); err != nil {
+		return err
+	}
 	return o.checkReport(file, report)
+}
+
+// flagsSet notes which flags the command line gave, for checks of flags
+// given together (an environment default is not a conflict).
+func (o *importOptions) flagsSet(cmd *cobra.Command) {
+	o.set = map[string]bool{}
+	cmd.Flags().Visit(func(f *pflag.Flag) { o.set[f.Name] = true })
+}
+
+// checkDryRun refuses the import-only flags a dry run would ignore.
+func (o *importOptions) checkDryRun() error {
+	for _, name := range []string{"resume", "retry-from", "force", "sandbox", "base-url"} {
+		if o.set[name] {
+			return &usageError{fmt.Errorf("--dry-run and --%s: a dry run sends nothing; leave out --%s (or --dry-run)", name, name)}
+		}
+	}
+	return nil
 }
 
 func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, file string) (err error) {
@@ -171,7 +225,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 	pg := newImportPage(o, w, file)
 	defer func() { err = pg.finish(io.err, sum, err) }()
 	report := o.report
-	if report == "" {
+	if report == "" && !isStdin(file) {
 		report = reports.DefaultPath(file)
 	}
 	if err := o.check(file, report); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +28,8 @@ import (
 // inputOptions are the input, mapping and output flags import and validate
 // share.
 type inputOptions struct {
+	stdin     io.Reader // the input when FILE is -
+	format    string    // --format of the input read from stdin
 	mapping   string
 	sheet     string
 	password  string
@@ -46,14 +49,16 @@ type watched struct {
 	began time.Time
 }
 
-func (o *inputOptions) addFlags(cmd *cobra.Command, getenv env) {
+func (o *inputOptions) addFlags(cmd *cobra.Command, std stdio, getenv env) {
+	o.stdin = std.in
 	f := cmd.Flags()
 	f.StringVar(&o.mapping, "mapping", getenv("SRIMPORT_MAPPING"), "mapping file (YAML); without it, headers are matched to fields by name ($SRIMPORT_MAPPING)")
 	f.StringVar(&o.sheet, "sheet", "", "XLSX sheet (default: the first visible sheet)")
-	f.StringVar(&o.password, "password", getenv("SRIMPORT_PASSWORD"), "password of an encrypted XLSX workbook ($SRIMPORT_PASSWORD keeps it out of the process list)")
+	f.StringVar(&o.password, "password", getenv("SRIMPORT_PASSWORD"), "password of an encrypted XLSX workbook; the variable keeps it out of the process list ($SRIMPORT_PASSWORD)")
 	f.StringVar(&o.encoding, "encoding", "auto", "CSV text encoding: auto (UTF-8 with or without BOM; UTF-16/32 by BOM),\nor a name such as windows-1252, iso-8859-15, utf-16le, shift_jis")
 	f.StringVar(&o.delimiter, "delimiter", "", `CSV delimiter: one character or "tab" (default: detected among , ; tab |)`)
-	f.StringVar(&o.locale, "locale", envOr(getenv, "SRIMPORT_LOCALE", "en-US"), "agent locale for rows that do not set one ($SRIMPORT_LOCALE)")
+	f.StringVar(&o.locale, "locale", envOr(getenv, "SRIMPORT_LOCALE", "en-US"), "agent locale for rows that do not set one: a language tag such as en-US or de-DE ($SRIMPORT_LOCALE)")
+	f.StringVar(&o.format, "format", "", "format of the input when FILE is - (standard input): csv, tsv or xlsx (default csv);\nimport then needs --report")
 	f.StringVar(&o.summary, "summary", "", "write the run summary as JSON to this file (- for stdout)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log requests and decisions to stderr")
 }
@@ -96,6 +101,70 @@ func (o *inputOptions) inputOpts() (input.Options, error) {
 	return opts, nil
 }
 
+// stdinName is the FILE that means standard input.
+const stdinName = "-"
+
+func isStdin(file string) bool { return file == stdinName }
+
+// inputName names the input in messages and provenance notes.
+func inputName(file string) string {
+	if isStdin(file) {
+		return "stdin"
+	}
+	return file
+}
+
+// check refuses input flag mistakes, and an input that is a directory,
+// before anything is read or sent. An input that does not exist is an
+// error (exit 1), found here too.
+func (o *inputOptions) check(file string) error {
+	if _, err := o.inputOpts(); err != nil {
+		return err
+	}
+	if err := input.CheckEncoding(o.encoding); err != nil {
+		return &usageError{fmt.Errorf("--encoding %s: %w", o.encoding, err)}
+	}
+	if err := checkLocale(o.locale); err != nil {
+		return err
+	}
+	if isStdin(file) {
+		if o.format != "" && !slices.Contains(input.Formats(), strings.ToLower(o.format)) {
+			return &usageError{fmt.Errorf("--format %q: want %s", o.format, strings.Join(input.Formats(), ", "))}
+		}
+		return nil
+	}
+	if o.format != "" {
+		return &usageError{fmt.Errorf("--format %s: only for an input read from standard input (FILE -); a file's extension names its format", o.format)}
+	}
+	info, err := os.Stat(file)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	if info.IsDir() {
+		return &usageError{fmt.Errorf("%s %w; give a CSV or XLSX file", file, input.ErrDirectory)}
+	}
+	return nil
+}
+
+// checkLocale refuses a --locale that is not a language tag, the way
+// mapping does.
+func checkLocale(locale string) error {
+	_, err := mapping.Auto(mapping.Columns(), mapping.Options{Locale: locale})
+	if errors.Is(err, mapping.ErrLocale) {
+		return &usageError{fmt.Errorf("--locale %q: not a locale; give a language tag such as en-US, de-DE or pt-BR", locale)}
+	}
+	return nil
+}
+
+// templateNote is the note the XLSX reader gives on srimport's own
+// template: its Columns sheet explains the columns and is known to be
+// there, so it is not worth a remark.
+var templateNote = fmt.Sprintf("using sheet %q; other sheets: %q (choose one with --sheet)", templateSheet, columnsSheet)
+
 // pipeline is an opened input with its mapper.
 type pipeline struct {
 	src    input.Reader
@@ -111,16 +180,29 @@ func (o *inputOptions) open(notes io.Writer, file string, topics []client.Suppor
 	if err != nil {
 		return nil, err
 	}
-	src, err := openReportInput(file, opts)
+	var src input.Reader
+	if isStdin(file) {
+		format := o.format
+		if format == "" {
+			format = "csv"
+		}
+		if src, err = input.OpenReader(o.stdin, format, opts); err == nil {
+			src, _ = reports.AsInput(src)
+		}
+	} else {
+		src, err = openReportInput(file, opts)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", inputName(file), err)
 	}
 	if n, ok := src.(interface{ Notes() []string }); ok {
 		for _, note := range n.Notes() {
-			fmt.Fprintf(notes, "srimport: %s: %s\n", file, note)
+			if note != templateNote {
+				fmt.Fprintf(notes, "srimport: %s: %s\n", inputName(file), note)
+			}
 		}
 	}
-	mopts := mapping.Options{File: filepath.Base(file), Locale: o.locale, Topics: topics}
+	mopts := mapping.Options{File: filepath.Base(inputName(file)), Locale: o.locale, Topics: topics}
 	var m *mapping.Mapper
 	if o.mapping != "" {
 		spec, err := mapping.LoadSpec(o.mapping)
@@ -133,7 +215,7 @@ func (o *inputOptions) open(notes io.Writer, file string, topics []client.Suppor
 		}
 	} else if m, err = mapping.Auto(src.Header(), mopts); err != nil {
 		src.Close()
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", inputName(file), err)
 	}
 	return &pipeline{src: src, mapper: m, file: file}, nil
 }
@@ -153,7 +235,7 @@ func (o *inputOptions) checkReport(file, report string) error {
 		return nil
 	}
 	for _, read := range []struct{ what, path string }{{"the input", file}, {"the mapping", o.mapping}} {
-		if read.path == "" {
+		if read.path == "" || read.what == "the input" && isStdin(file) {
 			continue
 		}
 		same, err := reports.SameFile(report, read.path)
@@ -170,11 +252,42 @@ func (o *inputOptions) checkReport(file, report string) error {
 	if err := reportFormat("--report", report); err != nil {
 		return err
 	}
+	if err := writableDir(report); err != nil {
+		if o.report == "" {
+			return &usageError{fmt.Errorf("the report goes beside the input, to %s, but %w; name another place with --report FILE", report, err)}
+		}
+		return &usageError{fmt.Errorf("--report %s: %w", report, err)}
+	}
+	if isStdin(file) {
+		return nil
+	}
 	opts, err := o.inputOpts()
 	if err != nil {
 		return err
 	}
 	return checkXLSXRows("--report", report, file, opts)
+}
+
+// writableDir tells whether a file can be created in the directory of
+// path, by creating (and removing) an empty file there: a permission
+// check alone misses read-only mounts.
+func writableDir(path string) error {
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	if err != nil || !info.IsDir() {
+		return fmt.Errorf("there is no directory %s to write it in", dir)
+	}
+	f, err := os.CreateTemp(dir, ".srimport-probe-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("its directory %s cannot be written (%w)", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 // run imports (creator non-nil) or validates the pipeline's rows into the

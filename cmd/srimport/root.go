@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/srimport/srimport/client"
 	"github.com/srimport/srimport/importer"
@@ -117,7 +119,11 @@ func run(args []string, io stdio, getenv env) int {
 		}
 		var ue *usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintln(io.err, "Run 'srimport --help' for usage.")
+			path := root.Name()
+			if cmd, _, ferr := root.Find(args); ferr == nil && cmd != nil {
+				path = cmd.CommandPath()
+			}
+			fmt.Fprintf(io.err, "Run '%s --help' for usage.\n", path)
 		}
 	}
 	return code
@@ -193,11 +199,19 @@ in input order, with its new service-request id or its error.
 Try it without an account against the built-in emulator:
 
   srimport import --sandbox samples/tickets.csv`,
+		Version:       versionLine(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// A mistyped command is answered with the nearest ones.
+		SuggestionsMinimumDistance: 2,
+		Annotations:                map[string]string{exitTableKey: exitHelp},
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return &usageError{fmt.Errorf("unknown command %q", args[0])}
+				msg := fmt.Sprintf("unknown command %q", args[0])
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					msg += "; did you mean " + strings.Join(s, " or ") + "?"
+				}
+				return &usageError{errors.New(msg)}
 			}
 			return nil
 		},
@@ -206,8 +220,12 @@ Try it without an account against the built-in emulator:
 	root.SetIn(io.in)
 	root.SetOut(io.out)
 	root.SetErr(io.err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitHelp + "\n")
+	root.SetFlagErrorFunc(flagError)
+	root.SetUsageTemplate(usageTemplate)
+	root.SetVersionTemplate("srimport {{.Version}}\n")
+	// Declared here so that cobra adds no -v shorthand: -v is import's
+	// --verbose.
+	root.Flags().Bool("version", false, "print the version (the same as srimport version)")
 	root.AddCommand(
 		newImportCmd(io, getenv, sig),
 		newValidateCmd(io, getenv),
@@ -218,6 +236,90 @@ Try it without an account against the built-in emulator:
 		newVersionCmd(io),
 	)
 	return root
+}
+
+// exitTableKey is the annotation that holds a command's exit status
+// table: the root's, import's and validate's help show it.
+const exitTableKey = "exits"
+
+// usageTemplate is cobra's usage template with the exit status table of
+// commands annotated with one, and the examples moved to the end, where a
+// reader who has seen the flags looks for them.
+const usageTemplate = `Usage:{{if .Runnable}}
+  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} [command]{{end}}{{if gt (len .Aliases) 0}}
+
+Aliases:
+  {{.NameAndAliases}}{{end}}{{if .HasAvailableSubCommands}}
+
+Available Commands:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Flags:
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Global Flags:
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{with index .Annotations "exits"}}
+
+{{.}}{{end}}{{if .HasExample}}
+
+Examples:
+{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
+
+Use "{{.CommandPath}} [command] --help" for more information about a command.{{end}}
+`
+
+// flagError makes a flag parsing error a usage error, naming the nearest
+// flags of the command when the flag is unknown.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "unknown flag: --"); ok {
+		if s := nearestFlags(cmd, name); len(s) > 0 {
+			return &usageError{fmt.Errorf("%w; did you mean %s?", err, strings.Join(s, " or "))}
+		}
+	}
+	return &usageError{err}
+}
+
+// nearestFlags returns the command's flags within two edits of name, or
+// that name begins, as --flag.
+func nearestFlags(cmd *cobra.Command, name string) []string {
+	var near []string
+	seen := map[string]bool{}
+	visit := func(f *pflag.Flag) {
+		if f.Hidden || seen[f.Name] {
+			return
+		}
+		if editDistance(name, f.Name) <= 2 || len(name) >= 3 && strings.HasPrefix(f.Name, name) {
+			seen[f.Name] = true
+			near = append(near, "--"+f.Name)
+		}
+	}
+	cmd.Flags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	return near
+}
+
+// editDistance is the Levenshtein distance between a and b, ignoring case.
+func editDistance(a, b string) int {
+	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
 
 // args wraps a cobra positional-argument check so its failure is a usage

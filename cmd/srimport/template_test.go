@@ -170,3 +170,43 @@ func TestTemplateRefusals(t *testing.T) {
 		t.Fatalf("--force did not overwrite: %q", b)
 	}
 }
+
+// TestTemplateFilledReadsQuietly fills the XLSX template in and validates
+// it: its Columns sheet is known, so reading it is worth no remark; a
+// sheet of the user's own still is.
+func TestTemplateFilledReadsQuietly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tickets.xlsx")
+	if code, _, stderr := runCLI(t, "template", "-o", path); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := map[string]string{"Title": "Printer on fire", "Description": "Third floor", "Severity": "critical", "SupportTopicId": "32451178"}
+	for i, h := range mapping.Columns() {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 2)
+		if err := f.SetCellStr("Tickets", cell, row[h]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "validate", path)
+	if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "validated 1 rows: 1 valid") {
+		t.Fatalf("validate: exit %d, stdout %q, stderr %q; want 0, 1 valid, nothing on stderr", code, stdout, stderr)
+	}
+
+	if _, err := f.NewSheet("Lookup"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Save(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	code, _, stderr = runCLI(t, "validate", path)
+	if code != 0 || !strings.Contains(stderr, `other sheets: "Columns", "Lookup"`) {
+		t.Fatalf("validate with a sheet of the user's: exit %d, stderr %q; want 0 and a remark naming the other sheets", code, stderr)
+	}
+}
