@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,6 +90,115 @@ func TestLock(t *testing.T) {
 	}
 }
 
+// TestLockLeftBehind: a lock file that no process holds is free, whatever
+// pid it names — a killed holder's, or a live process's (the pid of a
+// process in another container, or reused since): the flock, not the pid,
+// says who holds it. Several takers race; exactly one wins.
+func TestLockLeftBehind(t *testing.T) {
+	for name, pid := range map[string]int{"dead pid": deadPID(t), "live pid": os.Getppid()} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			const key = "in.csv target"
+			l, err := state.Lock(dir, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := l.Path()
+			if err := l.Release(); err != nil {
+				t.Fatal(err)
+			}
+			left := fmt.Sprintf(`{"pid":%d,"started":"2025-01-02T03:04:05Z","key":%q}`+"\n", pid, key)
+			if err := os.WriteFile(path, []byte(left), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			const takers = 8
+			var (
+				wg     sync.WaitGroup
+				mu     sync.Mutex
+				won    []*state.Lockfile
+				locked int
+			)
+			for range takers {
+				wg.Go(func() {
+					l, err := state.Lock(dir, key)
+					mu.Lock()
+					defer mu.Unlock()
+					var le *state.LockedError
+					switch {
+					case err == nil:
+						won = append(won, l)
+					case errors.As(err, &le):
+						// The holder named may be the file's previous
+						// one: the winner writes its own right after it
+						// takes the lock.
+						locked++
+					default:
+						t.Errorf("Lock = %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			if len(won) != 1 || locked != takers-1 {
+				t.Fatalf("%d takers won, %d were refused; want 1 and %d", len(won), locked, takers-1)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil || !strings.Contains(string(b), fmt.Sprintf(`"pid":%d`, os.Getpid())) {
+				t.Fatalf("lock file after takeover: %s, %v", b, err)
+			}
+			if err := won[0].Release(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestLockKilledHolder: a process that holds the lock and is killed
+// leaves its file behind, and the lock free.
+func TestLockKilledHolder(t *testing.T) {
+	dir := t.TempDir()
+	l, err := state.Lock(dir, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := l.Path()
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// flock(1) holds the file until it is killed; it says when it holds it.
+	// With --no-fork, flock(1) becomes the command: one process holds the
+	// lock, and once Wait has reaped it the kernel has dropped the lock.
+	holder := exec.Command("flock", "--exclusive", "--no-fork", path, "sh", "-c", "echo locked; exec sleep 60")
+	kill := func() { holder.Process.Kill() }
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer kill()
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "locked\n" {
+		t.Fatalf("flock(1) said %q, %v", line, err)
+	}
+	_, err = state.Lock(dir, "k")
+	var le *state.LockedError
+	if !errors.As(err, &le) || le.PID != 0 || !strings.Contains(err.Error(), "wait for it or stop it") {
+		t.Fatalf("Lock of a file another process holds = %v (%+v)", err, le)
+	}
+	kill()
+	holder.Wait()
+	l2, err := state.Lock(dir, "k")
+	if err != nil {
+		t.Fatalf("Lock after the holder was killed: %v", err)
+	}
+	if err := l2.Release(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // deadPID returns the pid of a process that has exited.
 func deadPID(t *testing.T) int {
 	t.Helper()
@@ -97,89 +207,4 @@ func deadPID(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return cmd.Process.Pid
-}
-
-func TestLockStale(t *testing.T) {
-	dir := t.TempDir()
-	const key = "in.csv target"
-	l, err := state.Lock(dir, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := l.Path()
-	// The holder died without releasing: its file names a dead pid.
-	stale := fmt.Sprintf(`{"pid":%d,"started":"2025-01-02T03:04:05Z","key":%q}`+"\n", deadPID(t), key)
-	if err := os.WriteFile(path, []byte(stale), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// Several takers race; exactly one wins, the others see it alive.
-	const takers = 8
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		won    []*state.Lockfile
-		locked int
-	)
-	for range takers {
-		wg.Go(func() {
-			l, err := state.Lock(dir, key)
-			mu.Lock()
-			defer mu.Unlock()
-			var le *state.LockedError
-			switch {
-			case err == nil:
-				won = append(won, l)
-			case errors.As(err, &le) && le.PID == os.Getpid():
-				locked++
-			default:
-				t.Errorf("Lock = %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if len(won) != 1 || locked != takers-1 {
-		t.Fatalf("%d takers won, %d were refused; want 1 and %d", len(won), locked, takers-1)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil || !strings.Contains(string(b), fmt.Sprintf(`"pid":%d`, os.Getpid())) {
-		t.Fatalf("lock file after takeover: %s, %v", b, err)
-	}
-	// The old Lockfile no longer owns the file: its Release leaves it.
-	if err := l.Release(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("the stale holder's Release removed the new lock: %v", err)
-	}
-	if err := won[0].Release(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestLockUnreadable(t *testing.T) {
-	dir := t.TempDir()
-	const key = "k"
-	l, err := state.Lock(dir, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := l.Path()
-	if err := os.WriteFile(path, []byte("{garbage"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	// Fresh and unreadable: refused, not taken over.
-	if _, err := state.Lock(dir, key); err == nil {
-		t.Fatal("Lock took over a fresh unreadable lock file")
-	}
-	old := time.Now().Add(-2 * time.Minute)
-	if err := os.Chtimes(path, old, old); err != nil {
-		t.Fatal(err)
-	}
-	l2, err := state.Lock(dir, key)
-	if err != nil {
-		t.Fatalf("Lock of an old unreadable lock file: %v", err)
-	}
-	if err := l2.Release(); err != nil {
-		t.Fatal(err)
-	}
 }
