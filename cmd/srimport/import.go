@@ -109,7 +109,7 @@ finish, and reports the rest as pending; a second Ctrl-C cancels them.`,
   # SRIMPORT_CLIENT_SECRET_FILE.
   30 1 * * *  . /etc/srimport/env && srimport import --quiet --max-duration 50m --refresh-token-file /var/lib/srimport/refresh-token --mapping /etc/srimport/helpdesk.yaml /data/nightly.csv`,
 		Annotations: map[string]string{exitTableKey: exitHelp},
-		Args:        args(cobra.ExactArgs(1)),
+		Args:        oneFile("import"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			if o.envErr != nil {
 				return o.envErr

@@ -114,6 +114,20 @@ func inputName(file string) string {
 	return file
 }
 
+// oneFile checks that import or validate (verb) is given one FILE.
+func oneFile(verb string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, a []string) error {
+		switch {
+		case len(a) == 0:
+			return &usageError{fmt.Errorf("%s needs FILE: a CSV or XLSX file, or - for standard input", verb)}
+		case len(a) > 1:
+			return &usageError{fmt.Errorf("%s takes one FILE, and was given %d (%s); run it once for each file",
+				verb, len(a), strings.Join(a, " "))}
+		}
+		return nil
+	}
+}
+
 // check refuses input flag mistakes, and an input that is a directory,
 // before anything is read or sent. An input that does not exist is an
 // error (exit 1), found here too.

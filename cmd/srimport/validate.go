@@ -52,7 +52,7 @@ only by name is reported as not resolvable.`,
   srimport validate --sandbox tickets.csv              # topics of the built-in emulator
   srimport validate --base-url https://api.partnercenter.microsoft.com tickets.csv`,
 		Annotations: map[string]string{exitTableKey: exitHelp},
-		Args:        args(cobra.ExactArgs(1)),
+		Args:        oneFile("validate"),
 		RunE: func(cmd *cobra.Command, a []string) error {
 			o.set = map[string]bool{}
 			for _, name := range []string{"base-url", "sandbox", "token-command", "refresh-token-file"} {
