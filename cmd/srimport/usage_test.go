@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -41,5 +44,47 @@ func TestEditDistance(t *testing.T) {
 		if got := editDistance(c.a, c.b); got != c.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+// countingReader counts the reads made of it.
+type countingReader struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+// TestUsageErrorsReadNothing: a usage mistake is found before the input
+// is read: standard input given as FILE - is left untouched.
+func TestUsageErrorsReadNothing(t *testing.T) {
+	r := filepath.Join(t.TempDir(), "r.csv")
+	for _, args := range [][]string{
+		{"import", "--sandbox", "-"}, // no --report
+		{"import", "--sandbox", "--report", r, "--locale", "garbage", "-"},
+		{"import", "--sandbox", "--report", r, "--encoding", "foo", "-"},
+		{"import", "--sandbox", "--report", r, "--delimiter", "ab", "-"},
+		{"import", "--sandbox", "--report", r, "--format", "ods", "-"},
+		{"import", "--sandbox", "--report", r, "--timeout", "-1s", "-"},
+		{"import", "--sandbox", "--report", r, "--workers", "0", "-"},
+		{"import", "--sandbox", "--report", t.TempDir(), "-"},
+		{"validate", "--locale", "garbage", "-"},
+		{"validate", "--sandbox", "--base-url", "http://127.0.0.1:1", "-"},
+	} {
+		in := &countingReader{r: strings.NewReader("Title,Description,Severity,SupportTopicId\nA,B,critical,32451178\n")}
+		var out, errb bytes.Buffer
+		code := run(args, stdio{in: in, out: &out, err: &errb}, func(string) string { return "" })
+		if code != exitUsage || in.reads != 0 {
+			t.Errorf("%q: exit %d after %d reads of stdin, want 2 after none; stderr %q", args, code, in.reads, errb.String())
+		}
+	}
+	// And the same input is read when nothing is wrong.
+	in := &countingReader{r: strings.NewReader("Title,Description,Severity,SupportTopicId\nA,B,critical,32451178\n")}
+	var out, errb bytes.Buffer
+	if code := run([]string{"validate", "-"}, stdio{in: in, out: &out, err: &errb}, func(string) string { return "" }); code != exitOK || in.reads == 0 {
+		t.Errorf("validate -: exit %d after %d reads, want 0 after some; stderr %q", code, in.reads, errb.String())
 	}
 }
