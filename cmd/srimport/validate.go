@@ -26,9 +26,10 @@ type validateOptions struct {
 }
 
 // online tells whether validate asks a service for its support topics:
-// only when the command line names one, never from the environment, so
-// that a plain validate stays offline.
-func (o *validateOptions) online() bool { return o.sandbox || o.set["base-url"] }
+// only when the command line names one, never from the environment
+// ($SRIMPORT_BASE_URL is import's), so that a plain validate stays
+// offline.
+func (o *validateOptions) online() bool { return o.sandbox || o.baseURL != "" }
 
 func newValidateCmd(io stdio, getenv env) *cobra.Command {
 	o := &validateOptions{}
@@ -66,14 +67,16 @@ only by name is reported as not resolvable.`,
 	f := cmd.Flags()
 	f.StringVar(&o.report, "report", "", "also write a report of every row; "+reportFormatsHelp)
 	f.BoolVar(&o.sandbox, "sandbox", false, "check support topics against the built-in emulator's (started in-process; not with --base-url)")
-	f.StringVar(&o.baseURL, "base-url", envOr(getenv, "SRIMPORT_BASE_URL", defaultBaseURL), "check support topics against this service's, with import's credentials;\nonly when given on the command line ($SRIMPORT_BASE_URL is its default)")
+	f.StringVar(&o.baseURL, "base-url", "", "check support topics against those of the service at this URL, with import's credentials\n(the public cloud's: "+defaultBaseURL+"); no variable: a plain validate stays offline")
 	return cmd
 }
 
 // check refuses validate's usage mistakes before anything is read.
 func (o *validateOptions) check(file string) error {
 	switch {
-	case o.sandbox && o.set["base-url"]:
+	case o.set["base-url"] && o.baseURL == "":
+		return &usageError{errors.New("--base-url is empty: give the service's URL")}
+	case o.sandbox && o.baseURL != "":
 		return &usageError{errors.New("--sandbox and --base-url: give one; --sandbox checks topics against the built-in emulator, --base-url against the service at that URL")}
 	case !o.online() && (o.set["token-command"] || o.set["refresh-token-file"]):
 		return &usageError{errors.New("--token-command and --refresh-token-file are for --base-url: validate without it sends nothing")}
