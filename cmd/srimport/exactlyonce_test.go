@@ -420,6 +420,43 @@ func TestMaxDurationStops(t *testing.T) {
 	checkOnce(t, em, readReport(t, in+".report.csv"), n)
 }
 
+// TestMaxDurationBeforeTheFirstRow: a --max-duration that ends while the
+// service is first asked (its topic list) still ends as a stop: exit 6, a
+// report with every row pending, the run recorded; the re-run sends them.
+func TestMaxDurationBeforeTheFirstRow(t *testing.T) {
+	em := emulator.New(emulator.Config{Latency: 300 * time.Millisecond})
+	srv := httptest.NewServer(em)
+	defer srv.Close()
+	dir := t.TempDir()
+	in, state := filepath.Join(dir, "in.csv"), filepath.Join(dir, "state")
+	const n = 5
+	writeBenchCSV(t, in, n)
+	cmd, out := child(t, srv.URL, "import", "--max-duration", "100ms", "--state-dir", state, in)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitStatus(t, cmd); code != exitStopped {
+		t.Fatalf("exit status %d, want %d:\n%s", code, exitStopped, out)
+	}
+	rows := readReport(t, in+".report.csv")
+	for _, r := range rows {
+		if r[1] != "pending" {
+			t.Fatalf("row %s is %s, want pending", r[0], r[1])
+		}
+	}
+	if len(rows) != n || em.Stats().Created != 0 {
+		t.Fatalf("%d report rows, %d created; want %d and 0", len(rows), em.Stats().Created, n)
+	}
+	again, out := child(t, srv.URL, "import", "--state-dir", state, in)
+	if err := again.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitStatus(t, again); code != exitOK {
+		t.Fatalf("the re-run exited %d:\n%s", code, out)
+	}
+	checkOnce(t, em, readReport(t, in+".report.csv"), n)
+}
+
 // TestHungTokenCommandIsInterruptible: a --token-command that never ends
 // gives way to SIGINT (exit 130), and one that fails shows its stderr
 // (exit 4).

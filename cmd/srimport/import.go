@@ -281,10 +281,12 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 	if err != nil {
 		// A service that does not answer stops the run at once: every row
 		// is reported pending.
-		if client.ClassOf(err) == client.ClassAuth || ctx.Err() != nil {
+		if client.ClassOf(err) == client.ClassAuth {
 			return fmt.Errorf("%s: %w", baseURL, err)
 		}
-		// The topic list was retired with create; validate without it.
+		// The topic list was retired with create; validate without it. A
+		// run stopped meanwhile (--max-duration, a signal) goes on to
+		// report every row pending.
 		logger.Debug("support topics unavailable; topic ids are checked by the service only", "err", err)
 		topics = nil
 	}
@@ -310,7 +312,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 	}
 	var h *history
 	if !o.sandbox {
-		h, err = openHistory(ctx, w.notices, o, file, target(ctx, baseURL, o.tenant, token), p.mapper.Keyed())
+		h, err = openHistory(context.WithoutCancel(ctx), w.notices, o, file, target(ctx, baseURL, o.tenant, token), p.mapper.Keyed())
 		if err != nil {
 			p.src.Close()
 			return err
