@@ -5,24 +5,6 @@ import (
 	"strings"
 )
 
-// autoNames lists, per field, the folded header names Auto matches, most
-// preferred first: the field's own name, then aliases.
-var autoNames = [numFields][]string{
-	fTitle:       {"title"},
-	fDescription: {"description"},
-	fSeverity:    {"severity"},
-	fTopicID:     {"supporttopicid"},
-	fTopicName:   {"supporttopicname"},
-	fProductName: {"productname"},
-	fProductID:   {"productid"},
-	fCountry:     {"countrycode"},
-	fLocale:      {"locale", "agentlocale"},
-	fFirstName:   {"primarycontactfirstname", "contactfirstname", "firstname"},
-	fLastName:    {"primarycontactlastname", "contactlastname", "lastname"},
-	fEmail:       {"primarycontactemail", "primarycontactemailaddress", "contactemail", "contactemailaddress", "email", "emailaddress"},
-	fPhone:       {"primarycontactphonenumber", "primarycontactphone", "contactphonenumber", "contactphone", "phonenumber", "phone"},
-}
-
 // foldHeader folds a header for Auto: lower case, without spaces, '_',
 // '-' and '.'.
 func foldHeader(h string) string {
@@ -65,18 +47,26 @@ func isNoteHeader(folded string) bool {
 // --mapping. Auto builds a Spec and calls Compile, so both paths validate
 // alike.
 func Auto(header []string, opts Options) (*Mapper, error) {
-	spec, err := AutoSpec(header)
+	return autoOf(fields[:], header, opts)
+}
+
+// autoOf is Auto for the fields of tbl.
+func autoOf(tbl []field, header []string, opts Options) (*Mapper, error) {
+	spec, err := autoSpecOf(tbl, header)
 	if err != nil {
 		return nil, err
 	}
-	return Compile(spec, header, opts)
+	return compileOf(tbl, spec, header, opts)
 }
 
 // AutoSpec returns the Spec Auto compiles: a mapping file equivalent to
 // matching header by name.
-func AutoSpec(header []string) (*Spec, error) {
-	var best [numFields]int
-	var rank [numFields]int
+func AutoSpec(header []string) (*Spec, error) { return autoSpecOf(fields[:], header) }
+
+// autoSpecOf is AutoSpec for the fields of tbl.
+func autoSpecOf(tbl []field, header []string) (*Spec, error) {
+	best := make([]int, len(tbl))
+	rank := make([]int, len(tbl))
 	for i := range best {
 		best[i] = -1
 	}
@@ -87,27 +77,25 @@ func AutoSpec(header []string) (*Spec, error) {
 			spec.Notes = append(spec.Notes, FieldSpec{Value: columnRef(h)})
 			continue
 		}
-		for id, names := range autoNames {
-			for r, name := range names {
-				if folded == name && (best[id] < 0 || r < rank[id]) {
-					best[id], rank[id] = col, r
-				}
+		for id := range tbl {
+			if r, ok := tbl[id].matches(folded); ok && (best[id] < 0 || r < rank[id]) {
+				best[id], rank[id] = col, r
 			}
 		}
 	}
-	for id := range numFields {
+	for id := range tbl {
 		if best[id] >= 0 {
-			spec.field(id).Value = columnRef(header[best[id]])
+			tbl[id].spec(spec).Value = columnRef(header[best[id]])
 		}
 	}
 	var missing []string
-	for _, id := range []fieldID{fTitle, fDescription, fSeverity} {
-		if best[id] < 0 {
-			missing = append(missing, fields[id].name+suggest(id, header))
+	for id := range tbl {
+		if tbl[id].required && best[id] < 0 {
+			missing = append(missing, tbl[id].name+suggest(&tbl[id], header))
 		}
 	}
 	if best[fTopicID] < 0 && best[fTopicName] < 0 {
-		missing = append(missing, "supportTopicId or supportTopicName"+suggest(fTopicID, header))
+		missing = append(missing, "supportTopicId or supportTopicName"+suggest(&tbl[fTopicID], header))
 	}
 	if len(missing) > 0 {
 		return nil, newRule(ErrNoColumn, "no column for "+strings.Join(missing, ", ")+
@@ -121,12 +109,12 @@ func AutoSpec(header []string) (*Spec, error) {
 func columnRef(h string) string { return "{{" + strings.TrimSpace(h) + "}}" }
 
 // suggest names the header closest to a missing field, if one is close.
-func suggest(id fieldID, header []string) string {
+func suggest(f *field, header []string) string {
 	folded := make([]string, len(header))
 	for i, h := range header {
 		folded[i] = foldHeader(h)
 	}
-	near, ok := closest(autoNames[id][0], folded)
+	near, ok := closest(foldHeader(f.name), folded)
 	if !ok {
 		return ""
 	}

@@ -73,48 +73,11 @@ const (
 	maxNote        = 32000
 )
 
-// fieldID numbers the mappable fields in the order errors are reported.
-type fieldID int
-
-const (
-	fTitle fieldID = iota
-	fDescription
-	fSeverity
-	fTopicID
-	fTopicName
-	fProductName
-	fProductID
-	fCountry
-	fLocale
-	fFirstName
-	fLastName
-	fEmail
-	fPhone
-	numFields
-)
-
-// fields names each field as FieldError.Field does and gives its path in a
-// mapping file.
-var fields = [numFields]struct{ name, path string }{
-	fTitle:       {"title", "fields.title"},
-	fDescription: {"description", "fields.description"},
-	fSeverity:    {"severity", "fields.severity"},
-	fTopicID:     {"supportTopicId", "fields.supportTopicId"},
-	fTopicName:   {"supportTopicName", "fields.supportTopicName"},
-	fProductName: {"productName", "fields.productName"},
-	fProductID:   {"productId", "fields.productId"},
-	fCountry:     {"countryCode", "fields.countryCode"},
-	fLocale:      {"locale", "locale"},
-	fFirstName:   {"primaryContact.firstName", "fields.primaryContact.firstName"},
-	fLastName:    {"primaryContact.lastName", "fields.primaryContact.lastName"},
-	fEmail:       {"primaryContact.email", "fields.primaryContact.email"},
-	fPhone:       {"primaryContact.phoneNumber", "fields.primaryContact.phoneNumber"},
-}
-
 // Mapper maps rows of one file to requests. Build it with Compile or Auto.
 type Mapper struct {
 	header     []string
-	src        [numFields]source
+	tbl        []field  // the fields, fields unless a test gives others
+	src        []source // tbl's sources, by fieldID
 	notes      []source
 	key        source
 	provenance bool
@@ -137,8 +100,8 @@ type source struct {
 	vmap   *valueMap
 	def    tmpl
 	hasDef bool
-	enum   bool // severity: a value that is already a severity name passes a map untranslated
-	plain  bool // value is one column as it is: no text around it, no value map
+	field  *field // the field set, nil for notes and the key
+	plain  bool   // value is one column as it is: no text around it, no value map
 }
 
 // quickText reports whether the row's value of a plain source is surely
@@ -195,7 +158,7 @@ func (s *source) eval(values []string, scratch *[]byte) (v string, col int, err 
 		if mapped, ok := s.vmap.lookup(v); ok {
 			return mapped, col, nil
 		}
-		if s.enum && isSeverityName(v) {
+		if s.field != nil && s.field.isValue(v) {
 			// Already in the service's form: a map written for a helpdesk's
 			// own words must not turn "critical" into its default.
 			return v, col, nil
@@ -205,8 +168,8 @@ func (s *source) eval(values []string, scratch *[]byte) (v string, col int, err 
 				return other, col, nil
 			}
 			also := ""
-			if s.enum {
-				also = " (or a severity: critical, moderate, minimal)"
+			if s.field != nil && s.field.values != nil {
+				also = " (or a " + s.field.name + ": " + strings.Join(s.field.values, ", ") + ")"
 			}
 			return v, col, newRule(ErrUnmappedValue, quote(v)+" is not in the value map of "+s.path+"; expected one of "+quoteList(s.vmap.keys, 20)+also+
 				`; add it to the map, or a "*" key for every other value`)
@@ -233,11 +196,18 @@ func (s *source) eval(values []string, scratch *[]byte) (v string, col int, err 
 // row. opts.Locale must be a valid locale (ErrLocale). All problems are
 // reported, joined.
 func Compile(spec *Spec, header []string, opts Options) (*Mapper, error) {
+	return compileOf(fields[:], spec, header, opts)
+}
+
+// compileOf is Compile for the fields of tbl.
+func compileOf(tbl []field, spec *Spec, header []string, opts Options) (*Mapper, error) {
 	if spec == nil {
 		return nil, errors.New("mapping: nil Spec")
 	}
 	m := &Mapper{
 		header:     slices.Clone(header),
+		tbl:        tbl,
+		src:        make([]source, len(tbl)),
 		provenance: spec.Provenance,
 		file:       opts.File,
 		locale:     strings.TrimSpace(opts.Locale),
@@ -261,7 +231,7 @@ func Compile(spec *Spec, header []string, opts Options) (*Mapper, error) {
 	if !validLocale(m.locale) {
 		c.errs = append(c.errs, newRule(ErrLocale, "the default locale "+quote(m.locale)+" (--locale) is not a locale; use a tag such as en-US or de-DE"))
 	}
-	for _, e := range spec.entries() {
+	for _, e := range spec.entriesOf(tbl) {
 		s := c.source(e)
 		if e.id >= 0 {
 			m.src[e.id] = s
@@ -271,9 +241,9 @@ func Compile(spec *Spec, header []string, opts Options) (*Mapper, error) {
 	}
 	m.key = c.source(entry{"key", -1, &spec.Key})
 	var missing []string
-	for _, id := range []fieldID{fTitle, fDescription, fSeverity} {
-		if !m.src[id].set {
-			missing = append(missing, fields[id].name)
+	for id := range tbl {
+		if tbl[id].required && !m.src[id].set {
+			missing = append(missing, tbl[id].name)
 		}
 	}
 	if !m.src[fTopicID].set && !m.src[fTopicName].set {
@@ -315,7 +285,10 @@ func (c *compiler) source(e entry) source {
 
 func (c *compiler) compileSource(e entry) source {
 	f := e.f
-	s := source{path: e.path, enum: e.id == fSeverity}
+	s := source{path: e.path}
+	if e.id >= 0 {
+		s.field = &c.m.tbl[e.id]
+	}
 	if f.problem != "" {
 		c.errs = append(c.errs, newRule(ErrSpec, e.path+": "+f.problem))
 		return s
@@ -348,7 +321,7 @@ func (c *compiler) compileSource(e entry) source {
 				if err := c.m.check(e.id, v); err != nil {
 					c.errs = append(c.errs, newRule(err.rule, e.path+".map: "+quote(k)+" maps to "+err.msg))
 				} else {
-					v = normal(e.id, v)
+					v = c.m.normal(e.id, v)
 				}
 			}
 			s.vmap.keys = append(s.vmap.keys, k)
@@ -382,7 +355,7 @@ func (c *compiler) constant(e entry, what string, t *tmpl) {
 	}
 	v, err := t.konst, c.m.check(e.id, t.konst)
 	if err == nil {
-		v = normal(e.id, v)
+		v = c.m.normal(e.id, v)
 	}
 	if err == nil && e.id == fTopicName && c.m.topics != nil {
 		_, v, err = c.m.topics.resolve(v)
@@ -443,9 +416,15 @@ func (c *compiler) unknownColumn(name, path string) error {
 // supportTopicName, productName, productId, countryCode, locale,
 // primaryContact.*, notes, key).
 func (m *Mapper) Map(values []string, row int) (*Request, error) {
+	m = m.built()
 	st := mapState{m: m, row: row, values: values}
+	var buf [numFields]string
+	vals := buf[:]
+	if len(m.tbl) > len(buf) {
+		vals = make([]string, len(m.tbl))
+	}
 	var notes []wire.Note
-	f := st.fields(&notes)
+	key := st.fields(vals, &notes)
 	switch len(st.errs) {
 	case 0:
 	case 1:
@@ -455,10 +434,6 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 	}
 	if m.provenance {
 		notes = append(notes, wire.Note{Text: m.provenanceNote(row)})
-	}
-	locale := f.v[fLocale]
-	if locale == "" {
-		locale = m.locale
 	}
 
 	a := &struct {
@@ -470,22 +445,21 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 	// A key outlives its row (the importer keeps every key to find
 	// repeats): a copy of it does not keep the row's text, or the block of
 	// input the reader cut it from, in memory.
-	a.req = Request{Row: row, Locale: locale, Key: strings.Clone(f.key), Provenance: m.provenance, SR: wire.ServiceRequest{
-		Title:            f.v[fTitle],
-		Description:      f.v[fDescription],
-		Severity:         severityValue(f.v[fSeverity]),
-		SupportTopicID:   f.v[fTopicID],
-		SupportTopicName: f.v[fTopicName],
-		ProductName:      f.v[fProductName],
-		ProductID:        f.v[fProductID],
-		CountryCode:      normal(fCountry, f.v[fCountry]),
-		Notes:            notes,
-		Attributes:       &a.attr,
+	a.req = Request{Row: row, Key: strings.Clone(key), Provenance: m.provenance, SR: wire.ServiceRequest{
+		Notes:          notes,
+		Attributes:     &a.attr,
+		PrimaryContact: &a.contact,
 	}}
-	first, last, email, phone := f.v[fFirstName], f.v[fLastName], f.v[fEmail], f.v[fPhone]
-	if first != "" || last != "" || email != "" || phone != "" {
-		a.contact = wire.Contact{FirstName: first, LastName: last, Email: email, PhoneNumber: phone}
-		a.req.SR.PrimaryContact = &a.contact
+	for id, v := range vals[:len(m.tbl)] {
+		if v != "" {
+			m.tbl[id].set(&a.req, v)
+		}
+	}
+	if a.req.Locale == "" {
+		a.req.Locale = m.locale
+	}
+	if a.contact == (wire.Contact{}) {
+		a.req.SR.PrimaryContact = nil // sent only when a field sets it
 	}
 	return &a.req, nil
 }
@@ -494,6 +468,7 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 // returns nil exactly when Map would succeed, and otherwise Map's error.
 // For a valid row it allocates nothing.
 func (m *Mapper) Check(values []string, row int) error {
+	m = m.built()
 	st := mapState{m: m, row: row, values: values, check: true}
 	if m.joined {
 		buf, _ := m.scratch.Get().(*[]byte)
@@ -507,7 +482,7 @@ func (m *Mapper) Check(values []string, row int) error {
 			m.scratch.Put(buf)
 		}()
 	}
-	st.fields(nil)
+	st.fields(nil, nil)
 	if !st.failed {
 		return nil
 	}
@@ -530,38 +505,44 @@ type mapState struct {
 	scratch *[]byte
 }
 
-// fieldValues are a row's fields as Map sends them (countryCode before
-// normal upper-cases it).
-type fieldValues struct {
-	v   [numFields]string
-	key string
-}
-
 // fields evaluates and checks every field of the row, in field order,
 // recording each failure; it is the validation Map and Check share. With
-// notes non-nil, the row's non-blank notes are appended to it.
-func (st *mapState) fields(notes *[]wire.Note) (f fieldValues) {
+// vals non-nil (one per field), it stores each field's value in the form
+// it is sent; with notes non-nil, it appends the row's non-blank notes. It
+// returns the row's key.
+func (st *mapState) fields(vals []string, notes *[]wire.Note) (key string) {
 	m := st.m
-	f.v[fTitle], _ = st.get(fTitle)
-	f.v[fDescription], _ = st.get(fDescription)
-	f.v[fSeverity], _ = st.get(fSeverity)
-	topicID, idOK := st.get(fTopicID)
-	topicName, nameOK := st.get(fTopicName)
-	if topicID == "" && idOK && nameOK {
-		switch {
-		case topicName != "":
-			topicID, topicName = st.resolveTopic(topicName)
-		default:
-			id := fTopicID
-			if !m.src[id].set {
-				id = fTopicName
+	var topicID string
+	var idOK bool
+	src, tbl := m.src, m.tbl[:len(m.src)]
+	for i := range src {
+		id := fieldID(i)
+		v, ok := st.get(id, &src[i], &tbl[i])
+		switch id {
+		case fTopicID:
+			topicID, idOK = v, ok
+		case fTopicName:
+			// A topic given by name resolves to its id; one of them is
+			// required.
+			if topicID == "" && idOK && ok {
+				switch {
+				case v != "":
+					topicID, v = st.resolveTopic(v)
+				default:
+					id := fTopicID
+					if !m.src[id].set {
+						id = fTopicName
+					}
+					st.fail(id, m.src[id].value.col(), "", newRule(ErrRequired, "required, but empty: give the support topic's id"+m.topicHint()))
+				}
 			}
-			st.fail(id, m.src[id].value.col(), "", newRule(ErrRequired, "required, but empty: give the support topic's id"+m.topicHint()))
+			if vals != nil {
+				vals[fTopicID] = topicID
+			}
 		}
-	}
-	f.v[fTopicID], f.v[fTopicName] = topicID, topicName
-	for id := fProductName; id < numFields; id++ {
-		f.v[id], _ = st.get(id)
+		if vals != nil {
+			vals[id] = v
+		}
 	}
 
 	for i := range m.notes {
@@ -592,36 +573,31 @@ func (st *mapState) fields(notes *[]wire.Note) (f fieldValues) {
 		if err != nil {
 			st.failField("key", col, v, err)
 		}
-		f.key = v
+		key = v
 	}
-	return f
+	return key
 }
 
-// get evaluates and validates one field; ok is false when it failed (the
-// error is recorded). An unset field is "", true. Map gets the value in
-// the form it sends (severity as its name).
-func (st *mapState) get(id fieldID) (v string, ok bool) {
-	s := &st.m.src[id]
+// get evaluates and validates field id, f, from its source s; ok is false
+// when it failed (the error is recorded). An unset field is "", true. Map
+// gets the value in the form it sends (severity as its name).
+func (st *mapState) get(id fieldID, s *source, f *field) (v string, ok bool) {
 	if !s.set {
-		if id == fTitle || id == fDescription || id == fSeverity {
+		if f.required {
 			// Compile refuses such a mapping; a zero Mapper ends here.
 			st.fail(id, -1, "", newRule(ErrRequired, "required, but the mapping gives no source"))
 			return "", false
 		}
 		return "", true
 	}
-	if st.check {
-		switch {
-		case id == fTitle && s.quickText(st.values, maxTitle, true),
-			id == fDescription && s.quickText(st.values, maxDescription, true):
-			return "", true // Check needs no value of these
-		}
+	if st.check && f.max > 0 && s.quickText(st.values, f.max, f.required) {
+		return "", true // Check needs no value of these
 	}
 	v, col, err := s.eval(st.values, st.scratch)
 	if err == nil {
-		if err = st.m.check(id, v); err == nil {
-			if id == fSeverity && !st.check {
-				v = normal(id, v)
+		if err = st.m.checkField(f, v); err == nil {
+			if !st.check {
+				v = f.rule.normal(v)
 			}
 			return v, true
 		}
@@ -631,7 +607,7 @@ func (st *mapState) get(id fieldID) (v string, ok bool) {
 }
 
 func (st *mapState) fail(id fieldID, col int, v string, err *ruleError) {
-	st.failField(fields[id].name, col, v, err)
+	st.failField(st.m.tbl[id].name, col, v, err)
 }
 
 // failField records that field failed with err on value v from column col.
@@ -684,6 +660,16 @@ func (m *Mapper) column(i int) string {
 	return m.header[i]
 }
 
+// built returns m or, for a zero Mapper (Compile and Auto never return
+// one), a Mapper of srimport's fields that sets none of them: its rows
+// fail as missing their required fields.
+func (m *Mapper) built() *Mapper {
+	if m.src != nil {
+		return m
+	}
+	return &Mapper{tbl: fields[:], src: make([]source, numFields)}
+}
+
 // Keyed reports whether the mapping names a key (its rows' identity).
 func (m *Mapper) Keyed() bool { return m.key.set }
 
@@ -701,12 +687,13 @@ type Binding struct {
 // debugging a mapping (the command line does not print it yet). The
 // locale is always listed.
 func (m *Mapper) Fields() []Binding {
+	m = m.built()
 	var out []Binding
-	for id := range numFields {
+	for id := range fieldID(len(m.tbl)) {
 		s := &m.src[id]
 		switch {
 		case s.set:
-			out = append(out, Binding{fields[id].name, m.describe(s)})
+			out = append(out, Binding{m.tbl[id].name, m.describe(s)})
 		case id == fLocale:
 			out = append(out, Binding{"locale", "default " + strconv.Quote(m.locale)})
 		}

@@ -336,10 +336,13 @@ type entry struct {
 }
 
 // entries lists every FieldSpec of s in field order, notes last.
-func (s *Spec) entries() []entry {
-	es := make([]entry, 0, int(numFields)+len(s.Notes))
-	for id := range numFields {
-		es = append(es, entry{fields[id].path, id, s.field(id)})
+func (s *Spec) entries() []entry { return s.entriesOf(fields[:]) }
+
+// entriesOf lists the FieldSpec of each field of tbl, then the notes.
+func (s *Spec) entriesOf(tbl []field) []entry {
+	es := make([]entry, 0, len(tbl)+len(s.Notes))
+	for id := range tbl {
+		es = append(es, entry{tbl[id].path(), fieldID(id), tbl[id].spec(s)})
 	}
 	for i := range s.Notes {
 		es = append(es, entry{"notes[" + strconv.Itoa(i) + "]", -1, &s.Notes[i]})
@@ -348,34 +351,4 @@ func (s *Spec) entries() []entry {
 }
 
 // field returns the FieldSpec of a field.
-func (s *Spec) field(id fieldID) *FieldSpec {
-	switch id {
-	case fTitle:
-		return &s.Fields.Title
-	case fDescription:
-		return &s.Fields.Description
-	case fSeverity:
-		return &s.Fields.Severity
-	case fTopicID:
-		return &s.Fields.SupportTopicID
-	case fTopicName:
-		return &s.Fields.SupportTopicName
-	case fProductName:
-		return &s.Fields.ProductName
-	case fProductID:
-		return &s.Fields.ProductID
-	case fCountry:
-		return &s.Fields.CountryCode
-	case fLocale:
-		return &s.Locale
-	case fFirstName:
-		return &s.Fields.PrimaryContact.FirstName
-	case fLastName:
-		return &s.Fields.PrimaryContact.LastName
-	case fEmail:
-		return &s.Fields.PrimaryContact.Email
-	case fPhone:
-		return &s.Fields.PrimaryContact.PhoneNumber
-	}
-	panic("mapping: unknown field")
-}
+func (s *Spec) field(id fieldID) *FieldSpec { return fields[id].spec(s) }

@@ -10,53 +10,46 @@ import (
 	"github.com/srimport/srimport/wire"
 )
 
-// check validates a field's value. Empty values pass except for the
-// required title, description and severity; whether a support topic is
-// given at all is Map's concern. It allocates only the error it returns.
+// check validates a value of field id (see checkField); notes and the
+// key (id < 0) are not checked here.
 func (m *Mapper) check(id fieldID, v string) *ruleError {
-	switch id {
-	case fTitle, fDescription, fSeverity:
-		if v == "" {
-			return newRule(ErrRequired, "required, but empty")
-		}
-	}
-	if v == "" {
+	if id < 0 {
 		return nil
 	}
-	switch id {
-	case fTitle:
-		return tooLong(v, maxTitle, "a title")
-	case fDescription:
-		return tooLong(v, maxDescription, "a description")
-	case fSeverity:
+	return m.checkField(&m.tbl[id], v)
+}
+
+// checkField validates a value of f as the field table says: blank values
+// pass except for required fields, others must fit the field's length and
+// rule. It allocates only the error it returns.
+func (m *Mapper) checkField(f *field, v string) *ruleError {
+	if v == "" {
+		if f.required {
+			return newRule(ErrRequired, "required, but empty")
+		}
+		return nil
+	}
+	if f.max > 0 {
+		if err := tooLong(v, f.max, f.what); err != nil {
+			return err
+		}
+	}
+	switch f.rule {
+	case severityRule:
 		if _, ok := parseSeverity(v); !ok {
 			return newRule(ErrSeverity, quote(v)+" is not a severity; use critical, moderate or minimal")
 		}
-	case fTopicID:
-		if !validTopicID(v) {
-			msg := quote(v) + " is not a support topic id: expected 1 to 19 digits, such as 32451178"
-			if m.topics != nil {
-				if ids := m.topics.named(v); len(ids) > 0 {
-					msg += "; it is the name of topic " + strconv.FormatInt(m.topics.list[ids[0]].ID, 10) + ": map the column to supportTopicName, or give the id"
-				}
-			}
-			return newRule(ErrTopicFormat, msg)
-		}
-		if m.topics != nil {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if _, ok := m.topics.byID[n]; err != nil || !ok {
-				return newRule(ErrUnknownTopic, "support topic "+v+" is not in the service's list of "+strconv.Itoa(len(m.topics.list))+" topics; check the id")
-			}
-		}
-	case fCountry:
+	case topicIDRule:
+		return checkTopicID(m, v)
+	case countryRule:
 		if len(v) != 2 || !isLetter(v[0]) || !isLetter(v[1]) {
 			return newRule(ErrCountry, quote(v)+" is not a two-letter country code (ISO 3166-1 alpha-2) such as US, DE or JP")
 		}
-	case fLocale:
+	case localeRule:
 		if !validLocale(v) {
 			return newRule(ErrLocale, quote(v)+" is not a locale; use a language tag such as en-US, de-DE or pt-BR")
 		}
-	case fEmail:
+	case emailRule:
 		if !validEmail(v) {
 			return newRule(ErrEmail, quote(v)+" is not an email address; expected one address of the form name@domain")
 		}
@@ -64,19 +57,13 @@ func (m *Mapper) check(id fieldID, v string) *ruleError {
 	return nil
 }
 
-// normal returns a checked value in the form it is sent: severity as its
-// wire name, countryCode upper-case; other fields as they are.
-func normal(id fieldID, v string) string {
-	switch {
-	case v == "":
-	case id == fSeverity:
-		if s, ok := parseSeverity(v); ok {
-			return s.String()
-		}
-	case id == fCountry:
-		return strings.ToUpper(v)
+// normal returns a checked value of field id in the form it is sent
+// (severity as its wire name, countryCode upper-case).
+func (m *Mapper) normal(id fieldID, v string) string {
+	if id < 0 || v == "" {
+		return v
 	}
-	return v
+	return m.tbl[id].rule.normal(v)
 }
 
 // tooLong reports a text longer than max characters.
@@ -104,12 +91,6 @@ func parseSeverity(v string) (wire.Severity, bool) {
 	}
 	s, ok := wire.ParseSeverity(v)
 	return s, ok && s != wire.SeverityUnknown
-}
-
-// severityValue turns a checked severity name back into a Severity.
-func severityValue(name string) wire.Severity {
-	s, _ := parseSeverity(name)
-	return s
 }
 
 // validTopicID reports whether v is 1 to 19 ASCII digits.
@@ -260,9 +241,7 @@ func (ti *topicIndex) nearest(name string, n int) []string {
 // isSeverityName reports whether v is critical, moderate or minimal in any
 // case; unlike parseSeverity it does not accept numbers, which in an input
 // column more likely mean a helpdesk's own priority scale.
-func isSeverityName(v string) bool {
-	return strings.EqualFold(v, "critical") || strings.EqualFold(v, "moderate") || strings.EqualFold(v, "minimal")
-}
+func isSeverityName(v string) bool { return fields[fSeverity].isValue(v) }
 
 // foldKey maps s to a canonical form under Unicode simple case folding:
 // foldKey(a) == foldKey(b) exactly when strings.EqualFold(a, b). Value-map
