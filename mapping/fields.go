@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/srimport/srimport/wire"
@@ -243,27 +242,6 @@ func (r rule) normalize(v string) string {
 		return strings.ToUpper(v)
 	}
 	return v
-}
-
-// checkTopicID accepts 1 to 19 digits and, when the topic list is known,
-// only its ids.
-func checkTopicID(m *Mapper, v string) *ruleError {
-	if !validTopicID(v) {
-		msg := quote(v) + " is not a support topic id: expected 1 to 19 digits, such as 32451178"
-		if m.topics != nil {
-			if ids := m.topics.named(v); len(ids) > 0 {
-				msg += "; it is the name of topic " + strconv.FormatInt(m.topics.list[ids[0]].ID, 10) + ": map the column to supportTopicName, or give the id"
-			}
-		}
-		return newRule(ErrTopicFormat, msg)
-	}
-	if m.topics != nil {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if _, ok := m.topics.byID[n]; err != nil || !ok {
-			return newRule(ErrUnknownTopic, "support topic "+v+" is not in the service's list of "+strconv.Itoa(len(m.topics.list))+" topics; check the id")
-		}
-	}
-	return nil
 }
 
 // severityValue turns a checked severity name back into a Severity.

@@ -418,13 +418,16 @@ func (c *compiler) unknownColumn(name, path string) error {
 func (m *Mapper) Map(values []string, row int) (*Request, error) {
 	m = m.built()
 	st := mapState{m: m, row: row, values: values}
-	var buf [numFields]string
-	vals := buf[:]
-	if len(m.tbl) > len(buf) {
-		vals = make([]string, len(m.tbl))
-	}
+	// The fields are set on the request as they pass; a row that fails
+	// leaves it to the collector.
+	a := &struct {
+		req     Request
+		attr    wire.Attributes
+		contact wire.Contact
+	}{}
+	a.req.SR.PrimaryContact = &a.contact
 	var notes []wire.Note
-	key := st.fields(vals, &notes)
+	key := st.fields(&a.req, &notes)
 	switch len(st.errs) {
 	case 0:
 	case 1:
@@ -435,26 +438,13 @@ func (m *Mapper) Map(values []string, row int) (*Request, error) {
 	if m.provenance {
 		notes = append(notes, wire.Note{Text: m.provenanceNote(row)})
 	}
-
-	a := &struct {
-		req     Request
-		attr    wire.Attributes
-		contact wire.Contact
-	}{}
 	a.attr.ObjectType = wire.ObjectServiceRequest
+	a.req.Row, a.req.Provenance = row, m.provenance
 	// A key outlives its row (the importer keeps every key to find
 	// repeats): a copy of it does not keep the row's text, or the block of
 	// input the reader cut it from, in memory.
-	a.req = Request{Row: row, Key: strings.Clone(key), Provenance: m.provenance, SR: wire.ServiceRequest{
-		Notes:          notes,
-		Attributes:     &a.attr,
-		PrimaryContact: &a.contact,
-	}}
-	for id, v := range vals[:len(m.tbl)] {
-		if v != "" {
-			m.tbl[id].set(&a.req, v)
-		}
-	}
+	a.req.Key = strings.Clone(key)
+	a.req.SR.Notes, a.req.SR.Attributes = notes, &a.attr
 	if a.req.Locale == "" {
 		a.req.Locale = m.locale
 	}
@@ -507,10 +497,10 @@ type mapState struct {
 
 // fields evaluates and checks every field of the row, in field order,
 // recording each failure; it is the validation Map and Check share. With
-// vals non-nil (one per field), it stores each field's value in the form
-// it is sent; with notes non-nil, it appends the row's non-blank notes. It
-// returns the row's key.
-func (st *mapState) fields(vals []string, notes *[]wire.Note) (key string) {
+// req non-nil, it sets each field's value on it (see field.set); with
+// notes non-nil, it appends the row's non-blank notes. It returns the
+// row's key.
+func (st *mapState) fields(req *Request, notes *[]wire.Note) (key string) {
 	m := st.m
 	var topicID string
 	var idOK bool
@@ -528,6 +518,9 @@ func (st *mapState) fields(vals []string, notes *[]wire.Note) (key string) {
 				switch {
 				case v != "":
 					topicID, v = st.resolveTopic(v)
+					if req != nil && topicID != "" {
+						tbl[fTopicID].set(req, topicID)
+					}
 				default:
 					id := fTopicID
 					if !m.src[id].set {
@@ -536,12 +529,9 @@ func (st *mapState) fields(vals []string, notes *[]wire.Note) (key string) {
 					st.fail(id, m.src[id].value.col(), "", newRule(ErrRequired, "required, but empty: give the support topic's id"+m.topicHint()))
 				}
 			}
-			if vals != nil {
-				vals[fTopicID] = topicID
-			}
 		}
-		if vals != nil {
-			vals[id] = v
+		if req != nil && v != "" {
+			tbl[i].set(req, v)
 		}
 	}
 

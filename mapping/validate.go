@@ -40,7 +40,21 @@ func (m *Mapper) checkField(f *field, v string) *ruleError {
 			return newRule(ErrSeverity, quote(v)+" is not a severity; use critical, moderate or minimal")
 		}
 	case topicIDRule:
-		return checkTopicID(m, v)
+		if !validTopicID(v) {
+			msg := quote(v) + " is not a support topic id: expected 1 to 19 digits, such as 32451178"
+			if m.topics != nil {
+				if ids := m.topics.named(v); len(ids) > 0 {
+					msg += "; it is the name of topic " + strconv.FormatInt(m.topics.list[ids[0]].ID, 10) + ": map the column to supportTopicName, or give the id"
+				}
+			}
+			return newRule(ErrTopicFormat, msg)
+		}
+		if m.topics != nil {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if _, ok := m.topics.byID[n]; err != nil || !ok {
+				return newRule(ErrUnknownTopic, "support topic "+v+" is not in the service's list of "+strconv.Itoa(len(m.topics.list))+" topics; check the id")
+			}
+		}
 	case countryRule:
 		if len(v) != 2 || !isLetter(v[0]) || !isLetter(v[1]) {
 			return newRule(ErrCountry, quote(v)+" is not a two-letter country code (ISO 3166-1 alpha-2) such as US, DE or JP")
