@@ -8,27 +8,21 @@ import (
 	"runtime/debug"
 )
 
-// Garbage-collector settings, unless GOGC or GOMEMLIMIT say otherwise. An
-// import's live heap is small and flat (its window of rows, ~15 MiB), and
-// most of what it allocates dies within a request, so collecting less
-// often saves CPU; the soft limit keeps the heap, and so the process's
-// memory, bounded whatever the input's size.
-const (
-	gcPercent   = 400
-	memoryLimit = 32 << 20
-)
+// memoryLimit is the garbage collector's soft memory limit, unless
+// GOMEMLIMIT sets one. An import's live heap is small and flat (its window
+// of rows, ~15-25 MiB), so the limit keeps the process's memory bounded
+// whatever the input's size. A higher GOGC was measured too: 400 gained
+// nothing measurable in speed and took a 1 M-row import from 55 to 83 MiB
+// at its peak, the collector falling behind the soft limit.
+const memoryLimit = 32 << 20
 
 func main() {
 	tuneGC(os.Getenv)
 	os.Exit(run(os.Args[1:], newStdio(), os.Getenv))
 }
 
-// tuneGC applies gcPercent and memoryLimit where the environment sets
-// nothing.
+// tuneGC applies memoryLimit where the environment sets none.
 func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
