@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/srimport/srimport/internal/editdist"
 )
 
 // Rules a row or a mapping can break. Every error from this package wraps
@@ -125,36 +127,13 @@ func quoteList(names []string, n int) string {
 	return b.String()
 }
 
-// distance is the Levenshtein distance between a and b, by rune and
-// ignoring case.
-func distance(a, b string) int {
-	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
-
 // closest returns the candidate nearest to s by edit distance, if it is
 // near enough to be a plausible typo: at most a third of the longer name
 // differs, and never more than 5 edits.
 func closest(s string, candidates []string) (string, bool) {
 	best, bestD := "", -1
 	for _, c := range candidates {
-		if d := distance(strings.TrimSpace(s), strings.TrimSpace(c)); bestD < 0 || d < bestD {
+		if d := editdist.Distance(strings.TrimSpace(s), strings.TrimSpace(c)); bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
 	}

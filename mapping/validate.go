@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/srimport/srimport/internal/editdist"
 	"github.com/srimport/srimport/wire"
 )
 
@@ -242,7 +243,7 @@ func (ti *topicIndex) nearest(name string, n int) []string {
 			continue
 		}
 		seen[t.Name] = true
-		cs = append(cs, cand{t.Name, distance(name, t.Name)})
+		cs = append(cs, cand{t.Name, editdist.Distance(name, t.Name)})
 	}
 	slices.SortStableFunc(cs, func(a, b cand) int { return a.d - b.d })
 	out := make([]string, 0, n)

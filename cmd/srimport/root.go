@@ -16,6 +16,7 @@ import (
 
 	"github.com/srimport/srimport/client"
 	"github.com/srimport/srimport/importer"
+	"github.com/srimport/srimport/internal/editdist"
 	"github.com/srimport/srimport/reports"
 )
 
@@ -290,7 +291,7 @@ func nearestFlags(cmd *cobra.Command, name string) []string {
 		if f.Hidden || seen[f.Name] {
 			return
 		}
-		if editDistance(name, f.Name) <= 2 || len(name) >= 3 && strings.HasPrefix(f.Name, name) {
+		if editdist.Distance(name, f.Name) <= 2 || len(name) >= 3 && strings.HasPrefix(f.Name, name) {
 			seen[f.Name] = true
 			near = append(near, "--"+f.Name)
 		}
@@ -298,28 +299,6 @@ func nearestFlags(cmd *cobra.Command, name string) []string {
 	cmd.Flags().VisitAll(visit)
 	cmd.InheritedFlags().VisitAll(visit)
 	return near
-}
-
-// editDistance is the Levenshtein distance between a and b, ignoring case.
-func editDistance(a, b string) int {
-	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // args wraps a cobra positional-argument check so its failure is a usage

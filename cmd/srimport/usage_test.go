@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/srimport/srimport/internal/editdist"
 )
 
 // TestDefaultReportUnwritable: when the report's default place beside the
@@ -41,8 +43,8 @@ func TestEditDistance(t *testing.T) {
 		{"", "", 0}, {"workers", "workers", 0}, {"wrokers", "workers", 2}, {"retires", "retries", 2},
 		{"Report", "report", 0}, {"repor", "report", 1}, {"", "abc", 3}, {"timeout", "time", 3},
 	} {
-		if got := editDistance(c.a, c.b); got != c.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		if got := editdist.Distance(c.a, c.b); got != c.want {
+			t.Errorf("Distance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
 }
