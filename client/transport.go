@@ -150,14 +150,9 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		if err != nil || resp.StatusCode != http.StatusTooManyRequests || !t.pace.keepWaiting(time.Now()) {
 			return resp, err
 		}
-		var body io.ReadCloser
-		if req.Body != nil && req.Body != http.NoBody {
-			if req.GetBody == nil {
-				return resp, nil // cannot be sent again
-			}
-			if body, err = req.GetBody(); err != nil {
-				return resp, nil
-			}
+		body, ok := bodyAgain(req)
+		if !ok {
+			return resp, nil // cannot be sent again
 		}
 		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		if !ok || d <= 0 {
@@ -173,6 +168,22 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		req = req.WithContext(ctx) // a shallow copy, for the new body
 		req.Body = body
 	}
+}
+
+// bodyAgain returns req's body afresh, for sending req again: nil for a
+// request without one; ok is false when it cannot be read again.
+func bodyAgain(req *http.Request) (body io.ReadCloser, ok bool) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, true
+	}
+	if req.GetBody == nil {
+		return nil, false
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, false
+	}
+	return body, true
 }
 
 // sleep waits d or until ctx ends, whichever comes first.
@@ -417,14 +428,9 @@ func (t *renewTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		} else if st.renewals.Add(1) > maxRenewals {
 			return resp, nil
 		}
-		var body io.ReadCloser
-		if req.Body != nil && req.Body != http.NoBody {
-			if req.GetBody == nil {
-				return resp, nil // cannot be sent again
-			}
-			if body, err = req.GetBody(); err != nil {
-				return resp, nil
-			}
+		body, ok := bodyAgain(req)
+		if !ok {
+			return resp, nil // cannot be sent again
 		}
 		resp.Body.Close() // read in full already by bufferTransport
 		t.tokens.Refused(sent.token)
