@@ -100,11 +100,7 @@ func openHistory(ctx context.Context, notes io.Writer, o *importOptions, file, t
 
 // finish records the run's end.
 func (h *history) finish(sum importer.Summary, code int) error {
-	counts := make(map[string]int, len(sum.Counts))
-	for s, n := range sum.Counts {
-		counts[string(s)] = n
-	}
-	if err := h.run.Finish(context.Background(), code, counts, sum.Rows, sum.Finished); err != nil {
+	if err := h.run.Finish(context.Background(), code, stringCounts(sum.Counts), sum.Rows, sum.Finished); err != nil {
 		return fmt.Errorf("state store: %w", err)
 	}
 	return nil

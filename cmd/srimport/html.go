@@ -124,6 +124,8 @@ func stopReason(err error) string {
 	return err.Error()
 }
 
+// stringCounts is counts keyed by plain strings, as the state store and
+// the page keep them.
 func stringCounts[K ~string](counts map[K]int) map[string]int {
 	out := make(map[string]int, len(counts))
 	for k, n := range counts {

@@ -345,16 +345,7 @@ func runImport(ctx context.Context, io stdio, sig *signals, o *importOptions, fi
 		}
 	}
 	o.watched = &watched{snap: snap, began: w.began}
-	if err := o.writeSummary(sum, file, report, code); err != nil {
-		if result.err == nil && code == exitOK {
-			return err
-		}
-		fmt.Fprintf(io.err, "srimport: %v\n", err)
-	}
-	if code == exitOK {
-		return nil
-	}
-	return result
+	return o.finish(io, result, code, file, report)
 }
 
 // supportTopics asks the service for its topic list, giving up when the

@@ -13,6 +13,23 @@ import (
 	"github.com/srimport/srimport/reports"
 )
 
+// finish writes the summary of a finished run and returns what its
+// command returns: nil for exit 0, else result. A summary that cannot be
+// written fails a run that would have exited 0; any other run tells it on
+// stderr and keeps its own outcome.
+func (o *inputOptions) finish(std stdio, result *runResult, code int, file, report string) error {
+	if err := o.writeSummary(result.sum, file, report, code); err != nil {
+		if result.err == nil && code == exitOK {
+			return err
+		}
+		fmt.Fprintf(std.err, "srimport: %v\n", err)
+	}
+	if code == exitOK {
+		return nil
+	}
+	return result
+}
+
 // writeSummary writes the run summary as JSON when --summary is set.
 // rowsPerSecond counts the rows sent (import) or the rows with an outcome
 // (validate): not the rows left pending, which took no time.

@@ -114,16 +114,7 @@ func runValidate(ctx context.Context, io stdio, o *validateOptions, file string)
 	code := exitCode(result)
 	printSummary(io.out, "validated", sum, o.report)
 	printRules(io.out, sum.Rules)
-	if err := o.writeSummary(sum, file, o.report, code); err != nil {
-		if result.err == nil && code == exitOK {
-			return err
-		}
-		fmt.Fprintf(io.err, "srimport: %v\n", err)
-	}
-	if code == exitOK {
-		return nil
-	}
-	return result
+	return o.finish(io, result, code, file, o.report)
 }
 
 // supportTopics fetches the support topics of the built-in emulator
