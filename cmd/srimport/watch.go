@@ -169,15 +169,18 @@ func (l *rowLogger) Done(rec reports.Record) {
 }
 
 // start shows the run's progress until stop, counts the input's rows for
-// the total, and samples the client's rate limit once a second (for the
+// the total when it shows them, and samples the client's rate limit once a second (for the
 // summary and the --workers advice). It must be followed by stop.
 func (w *runWatch) start(ctx context.Context, file string, rate func() float64) {
 	// The view outlives an interruption: requests in flight finish, and
 	// their rows are counted, after ctx ends.
 	ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	w.rate = rate
+	// The total is only for a view to show: a run that shows none does not
+	// read its input twice.
+	shown := !w.opts.quiet && (w.tty || w.opts.progressEvery > 0)
 	countable := countableCSV(file)
-	if countable {
+	if countable && shown {
 		w.wg.Go(func() { w.countRows(ctx, file) })
 	}
 	w.wg.Go(func() { w.sampleRate(ctx) })
