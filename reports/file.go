@@ -8,8 +8,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
+
+	"github.com/srimport/srimport/internal/atomicfile"
 )
 
 // File is a report file being written. Its records go to a temporary file
@@ -253,7 +254,7 @@ func (f *File) commit() error {
 		// The report is whole: keep it for the person to move.
 		return fmt.Errorf("report complete in %s, but it could not replace %s: %w", f.tmp, f.path, err)
 	}
-	if err := syncDir(filepath.Dir(f.dest)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(f.dest)); err != nil {
 		return fmt.Errorf("report %s written, but its directory could not be synced: %w", f.path, err)
 	}
 	return nil
@@ -293,20 +294,4 @@ func (f *File) closed(op string) error {
 		how = "aborted"
 	}
 	return fmt.Errorf("%s report %s: %w (already %s)", op, f.path, os.ErrClosed, how)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil // directories cannot be synced there; NTFS journals the rename
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -17,13 +17,13 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/srimport/srimport/internal/atomicfile"
 	"github.com/srimport/srimport/progress"
 	"github.com/srimport/srimport/reports"
 )
@@ -129,30 +129,12 @@ func Write(w io.Writer, r Run) error {
 // WriteFile writes r's page to path atomically: into a file beside it,
 // renamed into place once complete, so that a reader never sees half a
 // page and a failure leaves the previous page whole.
-func WriteFile(path string, r Run) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("runpage: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := Write(f, r); err != nil {
+func WriteFile(path string, r Run) error {
+	var b bytes.Buffer
+	if err := Write(&b, r); err != nil {
 		return err
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("runpage: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("runpage: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("runpage: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("runpage: %w", err)
 	}
 	return nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/srimport/srimport/importer"
+	"github.com/srimport/srimport/internal/atomicfile"
 	"github.com/srimport/srimport/reports"
 )
 
@@ -365,7 +366,7 @@ func createLog(dir string, h *logHeader) (f *os.File, path string, err error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return nil, "", err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		os.Remove(path)
 		return nil, "", err
 	}
@@ -395,18 +396,4 @@ func unlinked(f *os.File) (bool, error) {
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && st.Nlink == 0, nil
-}
-
-// syncDir fsyncs directory dir, making the entries created or renamed in
-// it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

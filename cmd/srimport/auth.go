@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/srimport/srimport/client"
+	"github.com/srimport/srimport/internal/atomicfile"
 )
 
 // cloudEndpoints are a cloud's API base URL and sign-in authority
@@ -162,30 +162,9 @@ func (o *authOptions) refreshCredential() (credential, error) {
 }
 
 // writeSecretFile replaces path with content, atomically and with mode
-// 0600: a temporary file beside it, synced, renamed into place.
+// 0600.
 func writeSecretFile(path, content string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write back the rotated refresh token: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing to remove
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("write back the rotated refresh token: %w", err)
-	}
-	if _, err := f.WriteString(content + "\n"); err != nil {
-		f.Close()
-		return fmt.Errorf("write back the rotated refresh token: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write back the rotated refresh token: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write back the rotated refresh token: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(content+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write back the rotated refresh token: %w", err)
 	}
 	return nil
